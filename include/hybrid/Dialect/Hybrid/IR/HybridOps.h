@@ -1,0 +1,28 @@
+//===- HybridOps.h - Hybrid dialect operations ------------------*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYBRID_DIALECT_HYBRID_IR_HYBRIDOPS_H
+#define HYBRID_DIALECT_HYBRID_IR_HYBRIDOPS_H
+
+#include "hybrid/Dialect/Hybrid/IR/HybridDialect.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "hybrid/Dialect/Hybrid/IR/HybridEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "hybrid/Dialect/Hybrid/IR/HybridAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "hybrid/Dialect/Hybrid/IR/HybridOps.h.inc"
+
+#endif // HYBRID_DIALECT_HYBRID_IR_HYBRIDOPS_H

@@ -1,0 +1,32 @@
+//===- HybridDialect.cpp - Hybrid dialect registration ---------*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Dialect/Hybrid/IR/HybridDialect.h"
+#include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::hybrid;
+
+#include "hybrid/Dialect/Hybrid/IR/HybridDialect.cpp.inc"
+#include "hybrid/Dialect/Hybrid/IR/HybridEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "hybrid/Dialect/Hybrid/IR/HybridAttrs.cpp.inc"
+
+void HybridDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "hybrid/Dialect/Hybrid/IR/HybridOps.cpp.inc"
+      >();
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "hybrid/Dialect/Hybrid/IR/HybridAttrs.cpp.inc"
+      >();
+}

@@ -1,0 +1,819 @@
+//===- HybridOps.cpp - Hybrid dialect operations ---------------*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// Verifiers and shape reification of the hybrid ops. Verification is driven
+// by named dimensions ("batch", "seq", "d_inner", ...): every operand and
+// result binds its static sizes to names, and the first disagreement is
+// reported with both places that disagree.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <cmath>
+#include <optional>
+
+using namespace mlir;
+using namespace mlir::hybrid;
+
+//===----------------------------------------------------------------------===//
+// Custom assembly directives
+//===----------------------------------------------------------------------===//
+
+/// Parses an enum spelled as a bare keyword, e.g. `rwkv6`.
+template <typename AttrT>
+static ParseResult parseEnumKeyword(OpAsmParser &parser, AttrT &attr,
+                                    StringRef what) {
+  SMLoc loc = parser.getCurrentLocation();
+  StringRef keyword;
+  if (parser.parseKeyword(&keyword))
+    return failure();
+  using EnumT = decltype(std::declval<AttrT>().getValue());
+  std::optional<EnumT> value = symbolizeEnum<EnumT>(keyword);
+  if (!value)
+    return parser.emitError(loc) << "unknown " << what << " '" << keyword
+                                 << "'";
+  attr = AttrT::get(parser.getContext(), *value);
+  return success();
+}
+
+/// `custom<WkvVariant>($variant)`: the variant as a bare keyword.
+static ParseResult parseWkvVariant(OpAsmParser &parser, WkvVariantAttr &attr) {
+  return parseEnumKeyword(parser, attr, "wkv variant (expected rwkv6 or rwkv7)");
+}
+
+static void printWkvVariant(OpAsmPrinter &printer, Operation *,
+                            WkvVariantAttr attr) {
+  printer << stringifyWkvVariant(attr.getValue());
+}
+
+/// `custom<ActivationKeyword>($activation)`: the activation as a keyword.
+static ParseResult parseActivationKeyword(OpAsmParser &parser,
+                                          ActivationAttr &attr) {
+  return parseEnumKeyword(parser, attr, "activation (expected none or silu)");
+}
+
+static void printActivationKeyword(OpAsmPrinter &printer, Operation *,
+                                   ActivationAttr attr) {
+  printer << stringifyActivation(attr.getValue());
+}
+
+#define GET_OP_CLASSES
+#include "hybrid/Dialect/Hybrid/IR/HybridOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// Verification helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Element types the ops accept for activations and parameters.
+bool isComputeFloat(Type t) { return t.isF32() || t.isF16() || t.isBF16(); }
+
+/// Checks the operands and results of one op against named dimensions.
+///
+/// Every check binds the static sizes of a tensor to dimension names; a
+/// later tensor that disagrees on a name gets an error naming both tensors.
+/// Once a check fails the others are skipped, so an op reports exactly one
+/// (the first) problem. Optional operands are passed as null values and
+/// skipped.
+class OpChecker {
+public:
+  explicit OpChecker(Operation *op) : op(op) {}
+
+  /// A sequence tensor (activation): float, and the same element type as
+  /// every other activation of the op (the first one sets it).
+  void activation(StringRef name, Value value, ArrayRef<StringRef> dims) {
+    if (failedAlready || !value)
+      return;
+    auto type = cast<RankedTensorType>(value.getType());
+    Type elt = type.getElementType();
+    if (!isComputeFloat(elt)) {
+      fail() << "'" << name << "' must have an f32, f16 or bf16 element type, got "
+             << elt;
+      return;
+    }
+    if (!activationType) {
+      activationType = elt;
+      activationName = name.str();
+    } else if (elt != activationType) {
+      fail() << "'" << name << "' has element type " << elt << ", but '"
+             << activationName << "' has " << activationType
+             << " (all activations of the op share one element type)";
+      return;
+    }
+    shape(name, type, dims);
+  }
+
+  /// A parameter tensor: any accepted float type.
+  void param(StringRef name, Value value, ArrayRef<StringRef> dims) {
+    if (failedAlready || !value)
+      return;
+    auto type = cast<RankedTensorType>(value.getType());
+    if (!isComputeFloat(type.getElementType())) {
+      fail() << "'" << name << "' must have an f32, f16 or bf16 element type, got "
+             << type.getElementType();
+      return;
+    }
+    shape(name, type, dims);
+  }
+
+  /// A recurrent state: always f32.
+  void state(StringRef name, Value value, ArrayRef<StringRef> dims) {
+    if (failedAlready || !value)
+      return;
+    auto type = cast<RankedTensorType>(value.getType());
+    if (!type.getElementType().isF32()) {
+      fail() << "'" << name << "' must have element type f32 (states are f32), got "
+             << type.getElementType();
+      return;
+    }
+    shape(name, type, dims);
+  }
+
+  /// A boolean mask.
+  void mask(StringRef name, Value value, ArrayRef<StringRef> dims) {
+    if (failedAlready || !value)
+      return;
+    auto type = cast<RankedTensorType>(value.getType());
+    if (!type.getElementType().isInteger(1)) {
+      fail() << "'" << name << "' must have element type i1, got "
+             << type.getElementType();
+      return;
+    }
+    shape(name, type, dims);
+  }
+
+  /// A float attribute that must be finite and strictly positive.
+  void positive(StringRef name, std::optional<float> value) {
+    if (failedAlready || !value)
+      return;
+    if (!std::isfinite(*value) || *value <= 0.0f)
+      fail() << "'" << name << "' must be finite and positive, got " << *value;
+  }
+
+  /// The static size bound to `dim`, if any tensor had it static.
+  std::optional<int64_t> lookup(StringRef dim) const {
+    auto it = bound.find(dim);
+    if (it == bound.end())
+      return std::nullopt;
+    return it->second.size;
+  }
+
+  /// Where `dim` was bound, as "'x' dim 2".
+  std::string origin(StringRef dim) const {
+    auto it = bound.find(dim);
+    if (it == bound.end())
+      return "?";
+    return "'" + it->second.name + "' dim " + std::to_string(it->second.index);
+  }
+
+  bool ok() const { return !failedAlready; }
+
+  /// Starts an error on the op; the checker is failed from then on.
+  InFlightDiagnostic fail() {
+    failedAlready = true;
+    return op->emitOpError();
+  }
+
+  LogicalResult result() const { return failure(failedAlready); }
+
+private:
+  struct Binding {
+    int64_t size;
+    std::string name;
+    unsigned index;
+  };
+
+  static std::string layout(ArrayRef<StringRef> dims) {
+    std::string s = "[";
+    for (auto [i, d] : llvm::enumerate(dims)) {
+      if (i)
+        s += ", ";
+      s += d.empty() ? "*" : d.str();
+    }
+    return s + "]";
+  }
+
+  void shape(StringRef name, RankedTensorType type, ArrayRef<StringRef> dims) {
+    if (type.getRank() != static_cast<int64_t>(dims.size())) {
+      fail() << "'" << name << "' must have rank " << dims.size() << " "
+             << layout(dims) << ", got " << type;
+      return;
+    }
+    for (auto [i, dim] : llvm::enumerate(dims)) {
+      if (dim.empty() || type.isDynamicDim(i))
+        continue;
+      int64_t size = type.getDimSize(i);
+      auto [it, inserted] = bound.try_emplace(
+          dim, Binding{size, name.str(), static_cast<unsigned>(i)});
+      if (!inserted && it->second.size != size) {
+        fail() << "'" << name << "' dim " << i << " (" << dim << ") is "
+               << size << ", but '" << it->second.name << "' dim "
+               << it->second.index << " (" << dim << ") is "
+               << it->second.size;
+        return;
+      }
+    }
+  }
+
+  Operation *op;
+  bool failedAlready = false;
+  Type activationType;
+  std::string activationName;
+  llvm::StringMap<Binding> bound;
+};
+
+/// Where one dimension of a result comes from: dimension `dim` of `value`,
+/// plus `offset`.
+struct DimSource {
+  Value value;
+  int64_t dim;
+  int64_t offset = 0;
+};
+
+/// The sizes of `result` as OpFoldResults: static sizes as attributes,
+/// dynamic ones from their source operands (tensor.dim, plus an offset).
+SmallVector<OpFoldResult> reifySizes(OpBuilder &b, Location loc, Value result,
+                                     ArrayRef<DimSource> sources) {
+  auto type = cast<RankedTensorType>(result.getType());
+  SmallVector<OpFoldResult> sizes;
+  for (auto [i, src] : llvm::enumerate(sources)) {
+    if (!type.isDynamicDim(i)) {
+      sizes.push_back(b.getIndexAttr(type.getDimSize(i)));
+      continue;
+    }
+    auto srcType = cast<RankedTensorType>(src.value.getType());
+    if (!srcType.isDynamicDim(src.dim)) {
+      sizes.push_back(
+          b.getIndexAttr(srcType.getDimSize(src.dim) + src.offset));
+      continue;
+    }
+    Value size = tensor::DimOp::create(b, loc, src.value, src.dim);
+    if (src.offset != 0) {
+      Value off = arith::ConstantIndexOp::create(b, loc, src.offset);
+      size = arith::AddIOp::create(b, loc, size, off);
+    }
+    sizes.push_back(size);
+  }
+  return sizes;
+}
+
+/// All sizes of `result` taken dimension by dimension from `source`.
+SmallVector<OpFoldResult> reifyLike(OpBuilder &b, Location loc, Value result,
+                                    Value source) {
+  SmallVector<DimSource> srcs;
+  for (int64_t i = 0, e = cast<RankedTensorType>(source.getType()).getRank();
+       i < e; ++i)
+    srcs.push_back({source, i});
+  return reifySizes(b, loc, result, srcs);
+}
+
+/// An optional F32 attribute as an optional float.
+std::optional<float> toFloat(std::optional<llvm::APFloat> value) {
+  if (!value)
+    return std::nullopt;
+  return value->convertToFloat();
+}
+
+/// The default 1/sqrt(K) scale, for a static K.
+float inverseSqrtScale(Value keys) {
+  auto type = cast<RankedTensorType>(keys.getType());
+  return 1.0f / std::sqrt(static_cast<float>(type.getShape().back()));
+}
+
+/// Dimension `i` of a ranked tensor value, dynamic when the value is not a
+/// tensor of sufficient rank (the verifier then reports the real problem).
+int64_t dimOf(Value value, int64_t i) {
+  auto type = dyn_cast<RankedTensorType>(value.getType());
+  if (!type || i >= type.getRank())
+    return ShapedType::kDynamic;
+  return type.getDimSize(i);
+}
+
+/// Element type of a tensor value (f32 when it is not a shaped value).
+Type elementOf(Value value) {
+  if (auto type = dyn_cast<ShapedType>(value.getType()))
+    return type.getElementType();
+  return Float32Type::get(value.getContext());
+}
+
+/// A tensor type built from (value, dim) pairs with `elt` elements.
+RankedTensorType tensorOf(ArrayRef<std::pair<Value, int64_t>> dims, Type elt) {
+  SmallVector<int64_t> shape;
+  for (auto [v, i] : dims)
+    shape.push_back(dimOf(v, i));
+  return RankedTensorType::get(shape, elt);
+}
+
+/// The type of a sequence result: the shape of `like`, `elt` elements.
+RankedTensorType sequenceLike(Value like, Type elt) {
+  auto type = dyn_cast<RankedTensorType>(like.getType());
+  if (!type)
+    return RankedTensorType::get({ShapedType::kDynamic}, elt);
+  return type.clone(elt);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// SsmScanOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult SsmScanOp::verify() {
+  OpChecker c(*this);
+  c.activation("u", getU(), {"batch", "seq", "d_inner"});
+  c.activation("delta", getDelta(), {"batch", "seq", "d_inner"});
+  c.param("A", getA(), {"d_inner", "d_state"});
+  c.activation("B", getB(), {"batch", "seq", "groups", "d_state"});
+  c.activation("C", getC(), {"batch", "seq", "groups", "d_state"});
+  c.param("D", getD(), {"d_inner"});
+  c.activation("z", getZ(), {"batch", "seq", "d_inner"});
+  c.param("delta_bias", getDeltaBias(), {"d_inner"});
+  c.state("initial_state", getInitialState(), {"batch", "d_inner", "d_state"});
+  c.activation("y", getY(), {"batch", "seq", "d_inner"});
+  c.state("final_state", getFinalState(), {"batch", "d_inner", "d_state"});
+  if (!c.ok())
+    return failure();
+  std::optional<int64_t> channels = c.lookup("d_inner");
+  std::optional<int64_t> groups = c.lookup("groups");
+  if (groups && *groups == 0)
+    return emitOpError("'B' and 'C' must have at least one group, got 0");
+  if (channels && groups && *channels % *groups != 0)
+    return emitOpError() << "the " << *groups << " groups of 'B' and 'C' must "
+                         << "divide the " << *channels << " channels of 'u'";
+  return success();
+}
+
+LogicalResult
+SsmScanOp::reifyResultShapes(OpBuilder &b,
+                             ReifiedRankedShapedTypeDims &shapes) {
+  Location loc = getLoc();
+  shapes.push_back(reifyLike(b, loc, getY(), getU()));
+  shapes.push_back(reifySizes(b, loc, getFinalState(),
+                              {{getU(), 0}, {getU(), 2}, {getA(), 1}}));
+  return success();
+}
+
+void SsmScanOp::build(OpBuilder &b, OperationState &state, Value u,
+                      Value delta, Value A, Value B, Value C, Value D, Value z,
+                      Value deltaBias, Value initialState,
+                      bool deltaSoftplus) {
+  Type f32 = b.getF32Type();
+  build(b, state, sequenceLike(u, elementOf(u)),
+        tensorOf({{u, 0}, {u, 2}, {A, 1}}, f32), u, delta, A, B, C, D, z,
+        deltaBias, initialState, deltaSoftplus);
+}
+
+//===----------------------------------------------------------------------===//
+// WkvOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WkvOp::verify() {
+  OpChecker c(*this);
+  c.activation("r", getR(), {"batch", "seq", "heads", "key_dim"});
+  c.activation("k", getK(), {"batch", "seq", "heads", "key_dim"});
+  c.activation("v", getV(), {"batch", "seq", "heads", "value_dim"});
+  c.activation("log_decay", getLogDecay(),
+               {"batch", "seq", "heads", "key_dim"});
+  c.param("bonus", getBonus(), {"heads", "key_dim"});
+  c.activation("a", getA(), {"batch", "seq", "heads", "key_dim"});
+  c.activation("b", getB(), {"batch", "seq", "heads", "key_dim"});
+  c.state("initial_state", getInitialState(),
+          {"batch", "heads", "value_dim", "key_dim"});
+  c.activation("o", getO(), {"batch", "seq", "heads", "value_dim"});
+  c.state("final_state", getFinalState(),
+          {"batch", "heads", "value_dim", "key_dim"});
+  c.positive("scale", getScale().convertToFloat());
+  if (!c.ok())
+    return failure();
+  switch (getVariant()) {
+  case WkvVariant::rwkv6:
+    if (!getBonus())
+      return emitOpError("variant rwkv6 requires 'bonus' (u, [heads, key_dim])");
+    if (getA() || getB())
+      return emitOpError("variant rwkv6 does not take 'a' or 'b' (they "
+                         "belong to rwkv7)");
+    break;
+  case WkvVariant::rwkv7:
+    if (!getA() || !getB())
+      return emitOpError("variant rwkv7 requires both 'a' and 'b'");
+    if (getBonus())
+      return emitOpError("variant rwkv7 does not take 'bonus' (it belongs to "
+                         "rwkv6)");
+    break;
+  }
+  return success();
+}
+
+LogicalResult WkvOp::reifyResultShapes(OpBuilder &b,
+                                       ReifiedRankedShapedTypeDims &shapes) {
+  Location loc = getLoc();
+  shapes.push_back(reifySizes(
+      b, loc, getO(), {{getR(), 0}, {getR(), 1}, {getR(), 2}, {getV(), 3}}));
+  shapes.push_back(reifySizes(
+      b, loc, getFinalState(),
+      {{getR(), 0}, {getR(), 2}, {getV(), 3}, {getR(), 3}}));
+  return success();
+}
+
+void WkvOp::build(OpBuilder &builder, OperationState &state,
+                  WkvVariant variant, Value r, Value k, Value v,
+                  Value logDecay, Value bonus, Value a, Value b,
+                  Value initialState, float scale) {
+  Type f32 = builder.getF32Type();
+  build(builder, state, tensorOf({{r, 0}, {r, 1}, {r, 2}, {v, 3}}, elementOf(r)),
+        tensorOf({{r, 0}, {r, 2}, {v, 3}, {r, 3}}, f32),
+        WkvVariantAttr::get(builder.getContext(), variant), r, k, v,
+        logDecay, bonus, a, b, initialState, builder.getF32FloatAttr(scale));
+}
+
+//===----------------------------------------------------------------------===//
+// DeltaRuleOp
+//===----------------------------------------------------------------------===//
+
+float DeltaRuleOp::getEffectiveScale() {
+  if (std::optional<float> s = toFloat(getScale()))
+    return *s;
+  return inverseSqrtScale(getK());
+}
+
+LogicalResult DeltaRuleOp::verify() {
+  OpChecker c(*this);
+  c.activation("q", getQ(), {"batch", "seq", "qk_heads", "key_dim"});
+  c.activation("k", getK(), {"batch", "seq", "qk_heads", "key_dim"});
+  c.activation("v", getV(), {"batch", "seq", "v_heads", "value_dim"});
+  int64_t betaRank = cast<RankedTensorType>(getBeta().getType()).getRank();
+  if (c.ok() && betaRank != 3 && betaRank != 4)
+    return emitOpError()
+           << "'beta' must have rank 3 [batch, seq, v_heads] (one value per "
+              "head) or rank 4 [batch, seq, v_heads, value_dim] (one per "
+              "value channel), got "
+           << getBeta().getType();
+  if (betaRank == 3)
+    c.activation("beta", getBeta(), {"batch", "seq", "v_heads"});
+  else
+    c.activation("beta", getBeta(), {"batch", "seq", "v_heads", "value_dim"});
+  c.activation("log_decay", getLogDecay(), {"batch", "seq", "v_heads"});
+  c.state("initial_state", getInitialState(),
+          {"batch", "v_heads", "value_dim", "key_dim"});
+  c.activation("o", getO(), {"batch", "seq", "v_heads", "value_dim"});
+  c.state("final_state", getFinalState(),
+          {"batch", "v_heads", "value_dim", "key_dim"});
+  c.positive("scale", toFloat(getScale()));
+  if (!c.ok())
+    return failure();
+  std::optional<int64_t> qkHeads = c.lookup("qk_heads");
+  std::optional<int64_t> vHeads = c.lookup("v_heads");
+  if (qkHeads && *qkHeads == 0)
+    return emitOpError("'q' and 'k' must have at least one head, got 0");
+  if (qkHeads && vHeads && *vHeads % *qkHeads != 0)
+    return emitOpError() << "the " << *vHeads << " value heads must be a "
+                         << "multiple of the " << *qkHeads << " q/k heads";
+  if (!getScale() && !c.lookup("key_dim"))
+    return emitOpError("needs an explicit 'scale' when the key dimension is "
+                       "dynamic (the default is 1/sqrt(key_dim))");
+  return success();
+}
+
+LogicalResult
+DeltaRuleOp::reifyResultShapes(OpBuilder &b,
+                               ReifiedRankedShapedTypeDims &shapes) {
+  Location loc = getLoc();
+  shapes.push_back(reifyLike(b, loc, getO(), getV()));
+  shapes.push_back(reifySizes(
+      b, loc, getFinalState(),
+      {{getV(), 0}, {getV(), 2}, {getV(), 3}, {getK(), 3}}));
+  return success();
+}
+
+void DeltaRuleOp::build(OpBuilder &b, OperationState &state, Value q,
+                        Value k, Value v, Value beta, Value logDecay,
+                        Value initialState, std::optional<float> scale) {
+  Type f32 = b.getF32Type();
+  build(b, state, sequenceLike(v, elementOf(v)),
+        tensorOf({{v, 0}, {v, 2}, {v, 3}, {k, 3}}, f32), q, k, v, beta,
+        logDecay, initialState,
+        scale ? b.getF32FloatAttr(*scale) : FloatAttr());
+}
+
+//===----------------------------------------------------------------------===//
+// RgLruOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult RgLruOp::verify() {
+  OpChecker c(*this);
+  c.activation("x", getX(), {"batch", "seq", "width"});
+  c.activation("gate_x", getGateX(), {"batch", "seq", "width"});
+  c.activation("gate_a", getGateA(), {"batch", "seq", "width"});
+  c.param("a_param", getAParam(), {"width"});
+  c.mask("reset", getReset(), {"batch", "seq"});
+  c.state("initial_state", getInitialState(), {"batch", "width"});
+  c.activation("h", getH(), {"batch", "seq", "width"});
+  c.state("final_state", getFinalState(), {"batch", "width"});
+  c.positive("c", getC().convertToFloat());
+  return c.result();
+}
+
+LogicalResult RgLruOp::reifyResultShapes(OpBuilder &b,
+                                         ReifiedRankedShapedTypeDims &shapes) {
+  Location loc = getLoc();
+  shapes.push_back(reifyLike(b, loc, getH(), getX()));
+  shapes.push_back(
+      reifySizes(b, loc, getFinalState(), {{getX(), 0}, {getX(), 2}}));
+  return success();
+}
+
+void RgLruOp::build(OpBuilder &b, OperationState &state, Value x,
+                    Value gateX, Value gateA, Value aParam, Value reset,
+                    Value initialState, float c) {
+  Type f32 = b.getF32Type();
+  build(b, state, sequenceLike(x, elementOf(x)),
+        tensorOf({{x, 0}, {x, 2}}, f32), x, gateX, gateA, aParam, reset,
+        initialState, b.getF32FloatAttr(c));
+}
+
+//===----------------------------------------------------------------------===//
+// GruOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult GruOp::verify() {
+  OpChecker c(*this);
+  c.activation("input_gates", getInputGates(), {"batch", "seq", "gates"});
+  c.param("hidden_weight", getHiddenWeight(), {"hidden", "gates"});
+  c.param("hidden_bias", getHiddenBias(), {"gates"});
+  c.state("initial_state", getInitialState(), {"batch", "hidden"});
+  c.activation("h", getH(), {"batch", "seq", "hidden"});
+  c.state("final_state", getFinalState(), {"batch", "hidden"});
+  if (!c.ok())
+    return failure();
+  std::optional<int64_t> hidden = c.lookup("hidden");
+  std::optional<int64_t> gates = c.lookup("gates");
+  if (gates && *gates % 3 != 0)
+    return emitOpError() << c.origin("gates") << " (gates) is " << *gates
+                         << ", which is not 3 x hidden (gate order r, z, n)";
+  if (hidden && gates && *gates != 3 * *hidden)
+    return emitOpError() << c.origin("gates") << " (gates) is " << *gates
+                         << ", expected 3 x hidden = " << 3 * *hidden
+                         << " (gate order r, z, n)";
+  return success();
+}
+
+LogicalResult GruOp::reifyResultShapes(OpBuilder &b,
+                                       ReifiedRankedShapedTypeDims &shapes) {
+  Location loc = getLoc();
+  shapes.push_back(reifySizes(
+      b, loc, getH(),
+      {{getInputGates(), 0}, {getInputGates(), 1}, {getHiddenWeight(), 0}}));
+  shapes.push_back(reifySizes(b, loc, getFinalState(),
+                              {{getInputGates(), 0}, {getHiddenWeight(), 0}}));
+  return success();
+}
+
+void GruOp::build(OpBuilder &b, OperationState &state, Value inputGates,
+                  Value hiddenWeight, Value hiddenBias, Value initialState) {
+  Type f32 = b.getF32Type();
+  build(b, state,
+        tensorOf({{inputGates, 0}, {inputGates, 1}, {hiddenWeight, 0}},
+                 elementOf(inputGates)),
+        tensorOf({{inputGates, 0}, {hiddenWeight, 0}}, f32), inputGates,
+        hiddenWeight, hiddenBias, initialState);
+}
+
+//===----------------------------------------------------------------------===//
+// CausalConv1dOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult CausalConv1dOp::verify() {
+  OpChecker c(*this);
+  c.activation("x", getX(), {"batch", "seq", "channels"});
+  c.param("weight", getWeight(), {"width", "channels"});
+  c.param("bias", getBias(), {"channels"});
+  c.state("initial_state", getInitialState(), {"batch", "tail", "channels"});
+  c.activation("y", getY(), {"batch", "seq", "channels"});
+  c.state("final_state", getFinalState(), {"batch", "tail", "channels"});
+  if (!c.ok())
+    return failure();
+  std::optional<int64_t> width = c.lookup("width");
+  std::optional<int64_t> tail = c.lookup("tail");
+  if (width && *width < 1)
+    return emitOpError("'weight' must have at least one tap (width >= 1), "
+                       "got 0");
+  if (width && tail && *tail != *width - 1)
+    return emitOpError() << c.origin("tail") << " is " << *tail
+                         << ", expected width - 1 = " << *width - 1
+                         << " (the state holds the last width - 1 inputs)";
+  return success();
+}
+
+LogicalResult
+CausalConv1dOp::reifyResultShapes(OpBuilder &b,
+                                  ReifiedRankedShapedTypeDims &shapes) {
+  Location loc = getLoc();
+  shapes.push_back(reifyLike(b, loc, getY(), getX()));
+  shapes.push_back(reifySizes(b, loc, getFinalState(),
+                              {{getX(), 0}, {getWeight(), 0, -1}, {getX(), 2}}));
+  return success();
+}
+
+void CausalConv1dOp::build(OpBuilder &b, OperationState &state, Value x,
+                           Value weight, Value bias, Value initialState,
+                           Activation activation) {
+  int64_t width = dimOf(weight, 0);
+  int64_t tail = ShapedType::isDynamic(width) ? width : width - 1;
+  Type stateType = RankedTensorType::get({dimOf(x, 0), tail, dimOf(x, 2)},
+                                         b.getF32Type());
+  build(b, state, sequenceLike(x, elementOf(x)), stateType, x, weight, bias,
+        initialState, ActivationAttr::get(b.getContext(), activation));
+}
+
+//===----------------------------------------------------------------------===//
+// WindowedAttentionOp
+//===----------------------------------------------------------------------===//
+
+float WindowedAttentionOp::getEffectiveScale() {
+  if (std::optional<float> s = toFloat(getScale()))
+    return *s;
+  return inverseSqrtScale(getQ());
+}
+
+LogicalResult WindowedAttentionOp::verify() {
+  OpChecker c(*this);
+  c.activation("q", getQ(), {"batch", "q_seq", "q_heads", "key_dim"});
+  c.activation("k", getK(), {"batch", "kv_seq", "kv_heads", "key_dim"});
+  c.activation("v", getV(), {"batch", "kv_seq", "kv_heads", "value_dim"});
+  c.activation("o", getO(), {"batch", "q_seq", "q_heads", "value_dim"});
+  c.positive("scale", toFloat(getScale()));
+  if (!c.ok())
+    return failure();
+  std::optional<int64_t> qHeads = c.lookup("q_heads");
+  std::optional<int64_t> kvHeads = c.lookup("kv_heads");
+  if (kvHeads && *kvHeads == 0)
+    return emitOpError("'k' and 'v' must have at least one head, got 0");
+  if (qHeads && kvHeads && *qHeads % *kvHeads != 0)
+    return emitOpError() << "the " << *qHeads << " query heads must be a "
+                         << "multiple of the " << *kvHeads << " key/value heads";
+  std::optional<int64_t> qSeq = c.lookup("q_seq");
+  std::optional<int64_t> kvSeq = c.lookup("kv_seq");
+  if (qSeq && kvSeq && *qSeq > *kvSeq)
+    return emitOpError() << "'q' has " << *qSeq << " positions but 'k' only "
+                         << *kvSeq << " (queries are aligned to the end of "
+                         << "the keys, so kv_seq >= q_seq)";
+  if (std::optional<int64_t> window = getWindow(); window && *window < 1)
+    return emitOpError() << "'window' must be at least 1 (the number of keys "
+                         << "each query sees, itself included), got "
+                         << *window;
+  if (!getScale() && !c.lookup("key_dim"))
+    return emitOpError("needs an explicit 'scale' when the key dimension is "
+                       "dynamic (the default is 1/sqrt(key_dim))");
+  return success();
+}
+
+LogicalResult
+WindowedAttentionOp::reifyResultShapes(OpBuilder &b,
+                                       ReifiedRankedShapedTypeDims &shapes) {
+  shapes.push_back(reifySizes(
+      b, getLoc(), getO(),
+      {{getQ(), 0}, {getQ(), 1}, {getQ(), 2}, {getV(), 3}}));
+  return success();
+}
+
+void WindowedAttentionOp::build(OpBuilder &b, OperationState &state,
+                                Value q, Value k, Value v,
+                                std::optional<int64_t> window,
+                                std::optional<float> scale, bool qkNorm) {
+  build(b, state, tensorOf({{q, 0}, {q, 1}, {q, 2}, {v, 3}}, elementOf(q)), q,
+        k, v, window ? b.getI64IntegerAttr(*window) : IntegerAttr(),
+        scale ? b.getF32FloatAttr(*scale) : FloatAttr(), qkNorm);
+}
+
+//===----------------------------------------------------------------------===//
+// GatedParallelOp
+//===----------------------------------------------------------------------===//
+
+YieldOp GatedParallelOp::getBackboneYield() {
+  return dyn_cast<YieldOp>(getBackbone().front().getTerminator());
+}
+
+YieldOp GatedParallelOp::getAttentionYield() {
+  return dyn_cast<YieldOp>(getAttention().front().getTerminator());
+}
+
+LogicalResult GatedParallelOp::verify() {
+  if (getNumResults() == 0)
+    return emitOpError("must have at least one result (the mixed output)");
+  auto out = dyn_cast<RankedTensorType>(getResult(0).getType());
+  if (!isComputeFloat(out.getElementType()))
+    return emitOpError() << "result 0 must have an f32, f16 or bf16 element "
+                         << "type, got " << out.getElementType();
+  if (getGate().getType() != out)
+    return emitOpError() << "'gate' has type " << getGate().getType()
+                         << ", but the mixed output (result 0) has " << out
+                         << "; they must match";
+  if (!isComputeFloat(getInput().getType().getElementType()))
+    return emitOpError() << "'input' must have an f32, f16 or bf16 element "
+                         << "type, got " << getInput().getType().getElementType();
+  return success();
+}
+
+LogicalResult GatedParallelOp::verifyRegions() {
+  Type output = getResult(0).getType();
+  unsigned nextExtra = 1;
+  for (auto [name, region] :
+       {std::pair<StringRef, Region *>{"backbone", &getBackbone()},
+        std::pair<StringRef, Region *>{"attention", &getAttention()}}) {
+    Block &block = region->front();
+    if (block.getNumArguments() != 1 ||
+        block.getArgument(0).getType() != getInput().getType())
+      return emitOpError() << "the " << name << " region must take exactly "
+                           << "one argument of the input type "
+                           << getInput().getType();
+    auto yield = dyn_cast<YieldOp>(block.getTerminator());
+    if (!yield)
+      return emitOpError() << "the " << name
+                           << " region must end in 'hybrid.yield'";
+    if (yield.getNumOperands() == 0)
+      return yield.emitOpError()
+             << "must yield the " << name << " branch output first";
+    if (yield.getOperand(0).getType() != output)
+      return yield.emitOpError()
+             << "yields a " << name << " output of type "
+             << yield.getOperand(0).getType()
+             << ", but the mixed output (result 0) has type " << output;
+    for (Value extra : yield.getOperands().drop_front()) {
+      if (nextExtra >= getNumResults())
+        return emitOpError() << "has " << getNumResults() << " results, but "
+                             << "its branches yield more extra values";
+      if (extra.getType() != getResult(nextExtra).getType())
+        return yield.emitOpError()
+               << "yields an extra value of type " << extra.getType()
+               << " for result " << nextExtra << " of type "
+               << getResult(nextExtra).getType();
+      ++nextExtra;
+    }
+  }
+  if (nextExtra != getNumResults())
+    return emitOpError() << "has " << getNumResults() << " results, but its "
+                         << "branches yield " << nextExtra - 1
+                         << " extra values (expected 1 + extras)";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LayerNormOp / RmsNormOp
+//===----------------------------------------------------------------------===//
+
+/// Shared verification of the normalisation ops: the affine parameters are
+/// vectors over the last dimension and the result has the input's type.
+static LogicalResult verifyNorm(Operation *op, Value input, Value weight,
+                                Value bias, float epsilon, Value result) {
+  auto type = cast<RankedTensorType>(input.getType());
+  OpChecker c(op);
+  if (type.getRank() == 0)
+    return op->emitOpError("'input' must have rank >= 1 (the last dimension "
+                           "is normalised), got a 0-d tensor");
+  SmallVector<StringRef> dims(type.getRank(), "");
+  dims.back() = "features";
+  c.activation("input", input, dims);
+  c.param("weight", weight, {"features"});
+  c.param("bias", bias, {"features"});
+  c.positive("epsilon", epsilon);
+  if (!c.ok())
+    return failure();
+  if (result.getType() != input.getType())
+    return op->emitOpError() << "result type " << result.getType()
+                             << " must equal the input type " << type;
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  return verifyNorm(*this, getInput(), getWeight(), getBias(),
+                    getEpsilon().convertToFloat(), getResult());
+}
+
+LogicalResult
+LayerNormOp::reifyResultShapes(OpBuilder &b,
+                               ReifiedRankedShapedTypeDims &shapes) {
+  shapes.push_back(reifyLike(b, getLoc(), getResult(), getInput()));
+  return success();
+}
+
+LogicalResult RmsNormOp::verify() {
+  return verifyNorm(*this, getInput(), getWeight(), Value(),
+                    getEpsilon().convertToFloat(), getResult());
+}
+
+LogicalResult RmsNormOp::reifyResultShapes(OpBuilder &b,
+                                           ReifiedRankedShapedTypeDims &shapes) {
+  shapes.push_back(reifyLike(b, getLoc(), getResult(), getInput()));
+  return success();
+}

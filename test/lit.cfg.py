@@ -1,0 +1,34 @@
+# -*- Python -*-
+# lit configuration of the Hybrid regression tests (test/).
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "HYBRID"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.hybrid_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py",
+                   "lit.site.cfg.py"]
+
+config.substitutions.append(("%hybrid_src_root", config.hybrid_src_root))
+config.substitutions.append(("%hybrid_obj_root", config.hybrid_obj_root))
+
+# FileCheck, not, count, split-file from LLVM 22 (never /usr/bin's LLVM 14).
+llvm_config.use_default_substitutions()
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.add_tool_substitutions(
+    ["hybrid-opt"], [config.hybrid_tools_dir])
+
+# Optional features: what a GPU-less machine can still check.
+_cuda_root = next((os.environ[v] for v in ("CUDA_HOME", "CUDA_ROOT", "CUDA_PATH")
+                   if v in os.environ), "/usr/local/cuda")
+_ptxas = shutil.which("ptxas") or os.path.join(_cuda_root, "bin", "ptxas")
+if os.path.exists(_ptxas):
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", _ptxas))
+if os.path.exists(os.path.join(config.llvm_lib_dir, "libomp.so")):
+    config.available_features.add("libomp")
