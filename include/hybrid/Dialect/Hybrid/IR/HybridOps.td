@@ -602,7 +602,7 @@ def Hybrid_YieldOp : Hybrid_Op<"yield", [
     ```
   }];
   let arguments = (ins Variadic<AnyRankedTensor>:$values);
-  let assemblyFormat = "$values attr-dict `:` type($values)";
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
 
 //===----------------------------------------------------------------------===//
