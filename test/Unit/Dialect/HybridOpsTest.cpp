@@ -153,4 +153,199 @@ TEST_F(HybridOpsTest, SsmScanVerifierNamesBothSides) {
       << diagnostics;
 }
 
+TEST_F(HybridOpsTest, SsmScanReifiesDynamicDimsFromOperands) {
+  Value u = arg({kDyn, kDyn, 24}), A = arg({24, kDyn});
+  Value B = arg({kDyn, kDyn, 1, kDyn});
+  auto op = SsmScanOp::create(*builder, loc, u, u, A, B, B, {}, {}, {}, {},
+                              /*delta_softplus=*/false);
+  ASSERT_TRUE(verifies(op)) << diagnostics;
+  EXPECT_FALSE(op.getDeltaSoftplus());
+  ReifiedRankedShapedTypeDims shapes;
+  OpBuilder b(op);
+  ASSERT_TRUE(succeeded(reifyResultShapes(b, op, shapes)));
+  // final_state [batch, d_inner, d_state]: batch from u dim 0, d_state from
+  // A dim 1, both through tensor.dim; d_inner static.
+  auto dimOf = [](OpFoldResult r) -> std::pair<Value, int64_t> {
+    auto dim = cast<Value>(r).getDefiningOp<tensor::DimOp>();
+    return {dim.getSource(), *dim.getConstantIndex()};
+  };
+  EXPECT_EQ(dimOf(shapes[1][0]), std::make_pair(u, int64_t(0)));
+  EXPECT_EQ(cast<IntegerAttr>(cast<Attribute>(shapes[1][1])).getInt(), 24);
+  EXPECT_EQ(dimOf(shapes[1][2]), std::make_pair(A, int64_t(1)));
+}
+
+TEST_F(HybridOpsTest, WkvBuildersBothVariants) {
+  Value r = arg({1, kDyn, 4, 16}), v = arg({1, kDyn, 4, 8});
+  Value bonus = arg({4, 16});
+  auto v6 = WkvOp::create(*builder, loc, WkvVariant::rwkv6, r, r, v, r, bonus);
+  ASSERT_TRUE(verifies(v6)) << diagnostics;
+  EXPECT_EQ(v6.getO().getType(),
+            RankedTensorType::get({1, kDyn, 4, 8}, builder->getF32Type()));
+  EXPECT_EQ(v6.getFinalState().getType(),
+            RankedTensorType::get({1, 4, 8, 16}, builder->getF32Type()));
+  EXPECT_EQ(v6.getScale().convertToFloat(), 1.0f);
+  auto v7 = WkvOp::create(*builder, loc, WkvVariant::rwkv7, r, r, v, r, {}, r,
+                          r, {}, 0.5f);
+  ASSERT_TRUE(verifies(v7)) << diagnostics;
+  EXPECT_EQ(v7.getVariant(), WkvVariant::rwkv7);
+  EXPECT_EQ(v7.getScale().convertToFloat(), 0.5f);
+  // rwkv6 without its bonus is rejected.
+  auto bad = WkvOp::create(*builder, loc, WkvVariant::rwkv6, r, r, v, r);
+  EXPECT_FALSE(verifies(bad));
+  EXPECT_NE(diagnostics.find("variant rwkv6 requires 'bonus'"),
+            std::string::npos)
+      << diagnostics;
+  bad->erase();
+  EXPECT_TRUE(roundTrips(v7));
+}
+
+TEST_F(HybridOpsTest, DeltaRuleGatingBetaAndScale) {
+  Value q = arg({2, 9, 2, 16}), v = arg({2, 9, 4, 32});
+  Value betaHead = arg({2, 9, 4}), betaChan = arg({2, 9, 4, 32});
+  Value gate = arg({2, 9, 4});
+  auto plain = DeltaRuleOp::create(*builder, loc, q, q, v, betaHead);
+  ASSERT_TRUE(verifies(plain)) << diagnostics;
+  EXPECT_FALSE(plain.isGated());
+  EXPECT_FALSE(plain.hasPerChannelBeta());
+  EXPECT_FLOAT_EQ(plain.getEffectiveScale(), 0.25f); // 1/sqrt(16)
+  EXPECT_EQ(plain.getFinalState().getType(),
+            RankedTensorType::get({2, 4, 32, 16}, builder->getF32Type()));
+
+  auto gated = DeltaRuleOp::create(*builder, loc, q, q, v, betaChan, gate, {},
+                                   0.125f);
+  ASSERT_TRUE(verifies(gated)) << diagnostics;
+  EXPECT_TRUE(gated.isGated());
+  EXPECT_TRUE(gated.hasPerChannelBeta());
+  EXPECT_FLOAT_EQ(gated.getEffectiveScale(), 0.125f);
+  EXPECT_TRUE(roundTrips(gated));
+}
+
+TEST_F(HybridOpsTest, DeltaRuleRejectsUngroupableHeads) {
+  Value q = arg({1, 3, 4, 8}), v = arg({1, 3, 6, 8}), beta = arg({1, 3, 6});
+  auto op = DeltaRuleOp::create(*builder, loc, q, q, v, beta);
+  EXPECT_FALSE(verifies(op));
+  EXPECT_NE(diagnostics.find("the 6 value heads must be a multiple of the 4 "
+                             "q/k heads"),
+            std::string::npos)
+      << diagnostics;
+}
+
+TEST_F(HybridOpsTest, RgLruBuilderAndReset) {
+  Value x = arg({3, kDyn, 10}), lambda = arg({10});
+  Value reset = arg({3, kDyn}, builder->getI1Type());
+  Value h0 = arg({3, 10});
+  auto op = RgLruOp::create(*builder, loc, x, x, x, lambda, reset, h0);
+  ASSERT_TRUE(verifies(op)) << diagnostics;
+  EXPECT_EQ(op.getC().convertToFloat(), 8.0f);
+  EXPECT_EQ(op.getFinalState().getType(), h0.getType());
+  EXPECT_EQ(reified(op)[0], (SmallVector<int64_t>{3, kDyn, 10}));
+  EXPECT_TRUE(roundTrips(op));
+}
+
+TEST_F(HybridOpsTest, GruBuilderAndGateCheck) {
+  Value xg = arg({2, 5, 48}), wh = arg({16, 48}), bh = arg({48});
+  auto op = GruOp::create(*builder, loc, xg, wh, bh);
+  ASSERT_TRUE(verifies(op)) << diagnostics;
+  EXPECT_EQ(op.getH().getType(),
+            RankedTensorType::get({2, 5, 16}, builder->getF32Type()));
+  EXPECT_EQ(op.getFinalState().getType(),
+            RankedTensorType::get({2, 16}, builder->getF32Type()));
+  Value wrong = arg({15, 48});
+  auto bad = GruOp::create(*builder, loc, xg, wrong);
+  EXPECT_FALSE(verifies(bad));
+  EXPECT_NE(diagnostics.find("expected 3 x hidden = 45"), std::string::npos)
+      << diagnostics;
+}
+
+TEST_F(HybridOpsTest, CausalConvBuilderTailAndActivation) {
+  Value x = arg({1, kDyn, 64}), w = arg({4, 64}), b = arg({64});
+  auto op = CausalConv1dOp::create(*builder, loc, x, w, b, {},
+                                   Activation::silu);
+  ASSERT_TRUE(verifies(op)) << diagnostics;
+  EXPECT_EQ(op.getActivation(), Activation::silu);
+  EXPECT_EQ(op.getFinalState().getType(),
+            RankedTensorType::get({1, 3, 64}, builder->getF32Type()));
+  // A dynamic width gives a dynamic tail, reified as dim(weight, 0) - 1.
+  Value wDyn = arg({kDyn, 64});
+  auto dyn = CausalConv1dOp::create(*builder, loc, x, wDyn);
+  ASSERT_TRUE(verifies(dyn)) << diagnostics;
+  EXPECT_EQ(dyn.getActivation(), Activation::none);
+  ReifiedRankedShapedTypeDims shapes;
+  OpBuilder rb(dyn);
+  ASSERT_TRUE(succeeded(reifyResultShapes(rb, dyn, shapes)));
+  auto add = cast<Value>(shapes[1][1]).getDefiningOp<arith::AddIOp>();
+  ASSERT_TRUE(add);
+  EXPECT_EQ(add.getLhs().getDefiningOp<tensor::DimOp>().getSource(), wDyn);
+  EXPECT_TRUE(roundTrips(op));
+}
+
+TEST_F(HybridOpsTest, WindowedAttentionBuilderAndScale) {
+  Value q = arg({1, 4, 8, 64}), k = arg({1, 12, 2, 64}), v = arg({1, 12, 2, 32});
+  auto op = WindowedAttentionOp::create(*builder, loc, q, k, v, 6,
+                                        std::nullopt, true);
+  ASSERT_TRUE(verifies(op)) << diagnostics;
+  EXPECT_EQ(op.getO().getType(),
+            RankedTensorType::get({1, 4, 8, 32}, builder->getF32Type()));
+  EXPECT_EQ(op.getWindow(), std::optional<uint64_t>(6));
+  EXPECT_TRUE(op.getQkNorm());
+  EXPECT_FLOAT_EQ(op.getEffectiveScale(), 0.125f); // 1/sqrt(64)
+  auto full = WindowedAttentionOp::create(*builder, loc, q, k, v);
+  ASSERT_TRUE(verifies(full)) << diagnostics;
+  EXPECT_FALSE(full.getWindow());
+  EXPECT_FALSE(full.getQkNorm());
+  // More queries than keys cannot be aligned to the end of the keys.
+  Value longQ = arg({1, 16, 8, 64});
+  auto bad = WindowedAttentionOp::create(*builder, loc, longQ, k, v);
+  EXPECT_FALSE(verifies(bad));
+  EXPECT_NE(diagnostics.find("'q' has 16 positions but 'k' only 12"),
+            std::string::npos)
+      << diagnostics;
+  bad->erase();
+  EXPECT_TRUE(roundTrips(op));
+}
+
+TEST_F(HybridOpsTest, NormsKeepTheInputType) {
+  Value x = arg({2, kDyn, 32}, builder->getBF16Type()), w = arg({32});
+  auto ln = LayerNormOp::create(*builder, loc, x.getType(), x, w, w,
+                                builder->getF32FloatAttr(1e-6f));
+  ASSERT_TRUE(verifies(ln)) << diagnostics;
+  auto rms = RmsNormOp::create(*builder, loc, x.getType(), x, Value(),
+                               builder->getF32FloatAttr(1e-5f));
+  ASSERT_TRUE(verifies(rms)) << diagnostics;
+  EXPECT_EQ(reified(rms)[0], (SmallVector<int64_t>{2, kDyn, 32}));
+  Value w16 = arg({16});
+  auto bad = RmsNormOp::create(*builder, loc, x.getType(), x, w16,
+                               builder->getF32FloatAttr(1e-5f));
+  EXPECT_FALSE(verifies(bad));
+  EXPECT_NE(diagnostics.find("'weight' dim 0 (features) is 16"),
+            std::string::npos)
+      << diagnostics;
+}
+
+TEST_F(HybridOpsTest, GatedParallelRegionsAndExtras) {
+  Value n = arg({1, 4, 16}), g = arg({1, 4, 16});
+  Value xg = arg({1, 4, 48}), wh = arg({16, 48});
+  Type out = n.getType();
+  Type state = RankedTensorType::get({1, 16}, builder->getF32Type());
+  auto op = GatedParallelOp::create(*builder, loc, TypeRange{out, state}, n, g);
+  for (Region *region : {&op.getBackbone(), &op.getAttention()}) {
+    Block *body = builder->createBlock(region, {}, {out}, {loc});
+    OpBuilder::InsertionGuard guard(*builder);
+    builder->setInsertionPointToEnd(body);
+    if (region == &op.getBackbone()) {
+      auto gru = GruOp::create(*builder, loc, xg, wh);
+      YieldOp::create(*builder, loc,
+                      ValueRange{gru.getH(), gru.getFinalState()});
+    } else {
+      YieldOp::create(*builder, loc, ValueRange{body->getArgument(0)});
+    }
+  }
+  builder->setInsertionPointToEnd(block);
+  ASSERT_TRUE(verifies(op)) << diagnostics;
+  EXPECT_EQ(op.getOutput().getType(), out);
+  EXPECT_EQ(op.getBackboneYield().getNumOperands(), 2u);
+  EXPECT_EQ(op.getAttentionYield().getNumOperands(), 1u);
+  EXPECT_TRUE(roundTrips(op));
+}
+
 } // namespace
