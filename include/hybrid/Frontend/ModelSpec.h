@@ -1,0 +1,140 @@
+//===- ModelSpec.h - Hybrid model specifications ----------------*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// The model spec: the options of the seed library's Hybrid.build /
+// HybridBuilder.build (same key names), read from JSON or key=value pairs,
+// validated with messages that name the key, the value, what was expected
+// and the position in the file, and resolved into a layer schedule.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYBRID_FRONTEND_MODELSPEC_H
+#define HYBRID_FRONTEND_MODELSPEC_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mlir::hybrid::frontend {
+
+/// What one layer of the model is.
+enum class LayerKind {
+  Attention,
+  Mamba,
+  Gru,
+  Rwkv,
+  DeltaNet,
+  GatedDeltaNet,
+  GriffinLru,
+  /// A Hymba-style block: the backbone beside attention, gated.
+  Parallel,
+};
+
+/// The spec spelling of a layer kind ("attn", "mamba", ..., "parallel").
+llvm::StringRef layerKindName(LayerKind kind);
+/// One-letter code used in layer patterns: A, M, G, R, D, N (gated delta
+/// net), L (griffin LRU), P (parallel).
+char layerKindLetter(LayerKind kind);
+/// Parses a backbone or schedule entry name.
+std::optional<LayerKind> parseLayerKind(llvm::StringRef name);
+
+enum class Mode { Interleaved, Parallel };
+enum class Preset { Jamba, NemotronH, Parallel, MinimalAttn };
+enum class OutputKind { LastPosition, Sequence };
+enum class NormKind { LayerNorm, RmsNorm };
+
+llvm::StringRef modeName(Mode mode);
+llvm::StringRef presetName(Preset preset);
+
+/// A validated model spec. Every field holds its effective value (defaults,
+/// then the preset, then explicit keys).
+struct ModelSpec {
+  int64_t embedDim = 0;
+  int64_t hiddenSize = 256;
+  int64_t numLayers = 6;
+  LayerKind backbone = LayerKind::Mamba;
+  std::optional<int64_t> attentionEvery;
+  std::optional<std::pair<int64_t, int64_t>> ratio;
+  std::optional<std::vector<LayerKind>> schedule;
+  Mode mode = Mode::Interleaved;
+  int64_t stateSize = 16;
+  int64_t expandFactor = 2;
+  int64_t convSize = 4;
+  int64_t numHeads = 4;
+  int64_t headDim = 64;
+  /// Key/value heads of the attention layers (grouped-query attention);
+  /// defaults to numHeads.
+  int64_t numKvHeads = 4;
+  int64_t windowSize = 60;
+  bool useSlidingWindow = true;
+  bool qkLayernorm = true;
+  bool preNorm = true;
+  double dropout = 0.1;
+  /// Static sequence length; dynamic when absent.
+  std::optional<int64_t> seqLen;
+  bool chunkedAttention = false;
+  bool memoryEfficientAttention = false;
+  int64_t chunkSize = 32;
+  std::optional<Preset> preset;
+  OutputKind output = OutputKind::LastPosition;
+  NormKind norm = NormKind::LayerNorm;
+
+  /// The layer schedule (SPEC.md 2.3): schedule > ratio > attention_every >
+  /// every 4th layer; in parallel mode one `Parallel` block per layer.
+  std::vector<LayerKind> resolveSchedule() const;
+  /// The attention window each query sees (keys, itself included), or
+  /// nullopt for full causal attention.
+  std::optional<int64_t> attentionWindow() const;
+  /// Mamba inner width `expand_factor * hidden_size`.
+  int64_t innerSize() const { return expandFactor * hiddenSize; }
+  /// Mamba dt rank `ceil(hidden_size / 16)`.
+  int64_t dtRank() const { return (hiddenSize + 15) / 16; }
+};
+
+/// A diagnostic about a spec: what is wrong, with the key and, where the
+/// input gives one, the position.
+struct SpecDiagnostic {
+  enum class Severity { Error, Note };
+  Severity severity = Severity::Error;
+  std::string message;
+  /// "file:line:col" or "--set key=value", empty when unknown.
+  std::string location;
+
+  /// "location: error: message".
+  std::string str() const;
+};
+
+/// Where a spec's key=value pairs come from, in increasing priority.
+struct SpecSources {
+  /// JSON text of a spec file (an object), and its name for messages.
+  std::optional<std::string> jsonText;
+  std::string jsonName = "<spec>";
+  /// `--preset NAME`, as if the file had `"preset": NAME` (a file's own
+  /// "preset" key wins over it).
+  std::optional<std::string> preset;
+  /// `--set key=value` pairs; a value is read as JSON when it parses as JSON
+  /// (numbers, true/false, arrays) and as a string otherwise.
+  std::vector<std::string> overrides;
+};
+
+/// Reads, merges and validates a spec. On failure returns the errors (at
+/// least one); notes (which of two conflicting keys wins) go to `notes`.
+llvm::Expected<ModelSpec> parseModelSpec(const SpecSources &sources,
+                                         std::vector<SpecDiagnostic> *notes =
+                                             nullptr);
+
+/// Every key a spec may have, in documentation order.
+llvm::ArrayRef<llvm::StringRef> specKeys();
+
+} // namespace mlir::hybrid::frontend
+
+#endif // HYBRID_FRONTEND_MODELSPEC_H
