@@ -367,6 +367,15 @@ public:
         best = c;
       }
     }
+    // A long key typed without its suffix ("window" for "window_size").
+    if (bestDistance > std::max<size_t>(2, got.size() / 3) &&
+        got.size() >= 4)
+      for (StringRef c : candidates)
+        if (c.starts_with(got)) {
+          best = c;
+          bestDistance = 0;
+          break;
+        }
     if (best.empty() || bestDistance > std::max<size_t>(2, got.size() / 3))
       return "";
     return " (did you mean \"" + best.str() + "\"?)";
