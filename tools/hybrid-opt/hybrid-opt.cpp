@@ -10,6 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "hybrid/Conversion/Passes.h"
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
+#include "hybrid/Pipelines/Pipelines.h"
 #include "hybrid/InitAllDialects.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -21,6 +24,9 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::hybrid::registerHybridConversionPasses();
+  mlir::hybrid::registerHybridTransformsPasses();
+  mlir::hybrid::registerHybridPipelines();
 
   mlir::DialectRegistry registry;
   mlir::hybrid::registerAllDialects(registry);

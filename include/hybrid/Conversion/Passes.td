@@ -1,0 +1,50 @@
+//===- Passes.td - Hybrid conversion passes ----------------*- tablegen -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYBRID_CONVERSION_PASSES_TD
+#define HYBRID_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertHybridToSCF : Pass<"convert-hybrid-to-scf"> {
+  let summary = "Lower hybrid ops to scf loops over vectors, and linalg";
+  let description = [{
+    Lowers every hybrid op on tensors:
+
+    * recurrences (`ssm_scan`, `wkv`, `delta_rule`, `rg_lru`, `gru`) become
+      an `scf.forall` over the independent dimensions (batch, heads, channel
+      or value-row tiles) around an `scf.for` over time that carries the
+      state in vector registers; per-step work is `vector` ops on tiles of
+      `vector-width` lanes, with masked transfers at ragged edges;
+    * `windowed_attention` becomes an `scf.forall` over (batch, head, query)
+      with an online-softmax `scf.for` over the keys in the window;
+    * `causal_conv1d`, `layer_norm`, `rms_norm` become `linalg.generic`;
+    * `gated_parallel` is inlined and its outputs mixed by a
+      `linalg.generic`.
+
+    The `scf.forall` loops carry no mapping: the CPU pipeline turns them into
+    OpenMP work-sharing loops, and the same structure maps to GPU blocks.
+    Every state is f32; bf16/f16 activations are extended on load and
+    truncated on store. Feature sizes that size vectors (d_state, key and
+    value widths, head widths) must be static.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "Lanes of the channel and row tiles of the recurrences">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
+           "Rows of a matrix state (wkv, delta_rule) one task updates">
+  ];
+}
+
+#endif // HYBRID_CONVERSION_PASSES_TD

@@ -1,0 +1,97 @@
+//===- Pipelines.cpp - Hybrid pass pipelines -------------------*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Pipelines/Pipelines.h"
+
+#include "hybrid/Conversion/Passes.h"
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+
+using namespace mlir;
+using namespace mlir::hybrid;
+
+void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
+                                          const CPUPipelineOptions &options) {
+  // hybrid -> scf.forall/scf.for over vectors, and linalg, on tensors.
+  ConvertHybridToSCFOptions lowering;
+  lowering.vectorWidth = options.vectorWidth;
+  lowering.rowTile = options.rowTile;
+  pm.addPass(createConvertHybridToSCF(lowering));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+
+  // Tensors -> buffers.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+
+  // linalg -> loops (parallel where the iterators are), math -> polynomials,
+  // vector -> 1-D vectors and loops.
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  if (options.approximateMath)
+    pm.addPass(createHybridApproximateMath());
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMultiReductionPass());
+  VectorTransferToSCFOptions vectorToSCF;
+  vectorToSCF.enableFullUnroll(true);
+  pm.addPass(createConvertVectorToSCFPass(vectorToSCF));
+  pm.addNestedPass<func::FuncOp>(vector::createLowerVectorMaskPass());
+
+  // Parallel loops -> OpenMP (or serial loops).
+  pm.addNestedPass<func::FuncOp>(createForallToParallelLoopPass());
+  if (options.openmp)
+    pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createCanonicalizerPass());
+
+  // Everything -> LLVM. memref (including the alloca scopes of the OpenMP
+  // regions) before scf -> cf, which would split those scopes into blocks.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  if (options.openmp)
+    pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createConvertToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::hybrid::registerPipelineDependencies(DialectRegistry &registry) {
+  // InitAllDialects also registers the external models (bufferization,
+  // tiling, ...) that upstream dialects keep out of their own libraries.
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
+}
+
+void mlir::hybrid::registerHybridPipelines() {
+  PassPipelineRegistration<CPUPipelineOptions>(
+      "hybrid-cpu-pipeline",
+      "Lower hybrid IR on tensors to the LLVM dialect for multi-core CPUs",
+      buildHybridCPUPipeline);
+}

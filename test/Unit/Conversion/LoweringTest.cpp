@@ -1,0 +1,510 @@
+//===- LoweringTest.cpp - Compiled hybrid ops vs the reference --*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// Builds one op per kernel, compiles it with --hybrid-cpu-pipeline (JIT,
+// OpenMP) and compares every output with lib/Reference at several shapes:
+// batch 1 and 3, sequence 1 and the prime 37, widths that are not multiples
+// of the vector width, static and dynamic batch/sequence sizes.
+//
+// Error measure: max |compiled - reference| / max(|reference|, 1) over each
+// output tensor. Tolerances (docs/Numerics.md): 2e-5 for the non-recurrent
+// ops (f32 rounding of short sums and the polynomial exp/tanh/erf, a few
+// ulp); 1e-4 for the recurrences, whose f32 state accumulates one rounding
+// per step over up to 37 steps against a double-precision reference.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
+#include "hybrid/Execution/Jit.h"
+#include "hybrid/InitAllDialects.h"
+#include "hybrid/Reference/Reference.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <random>
+
+using namespace mlir;
+using namespace mlir::hybrid;
+
+namespace {
+
+constexpr double kRecurrenceTol = 1e-4;
+constexpr double kPointwiseTol = 2e-5;
+
+/// max |a - b| / max(max |b|, 1).
+double relError(const HostTensor &got, const HostTensor &want) {
+  EXPECT_EQ(got.shape, want.shape);
+  double err = 0.0, scale = 1.0;
+  for (size_t i = 0; i < want.data.size() && i < got.data.size(); ++i) {
+    err = std::max(err, std::abs(double(got.data[i]) - want.data[i]));
+    scale = std::max(scale, std::abs(double(want.data[i])));
+    if (!std::isfinite(got.data[i]))
+      return INFINITY;
+  }
+  return err / scale;
+}
+
+/// Uniform random values in [lo, hi].
+HostTensor random(std::vector<int64_t> shape, std::mt19937 &rng,
+                  double lo = -1.0, double hi = 1.0) {
+  HostTensor t(std::move(shape));
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (float &v : t.data)
+    v = dist(rng);
+  return t;
+}
+
+using Body = std::function<SmallVector<Value>(OpBuilder &, Location,
+                                              ValueRange)>;
+
+/// Compiles `func @kernel(inputs..., outputs...)` where the outputs are
+/// memrefs that receive body(inputs), runs it, and returns the outputs.
+/// With `dynamic`, dims 0 and 1 of every input and output of rank >= 3 are
+/// dynamic in the IR.
+std::vector<HostTensor> run(const std::vector<HostTensor *> &inputs,
+                            const std::vector<std::vector<int64_t>> &outShapes,
+                            const Body &body, bool dynamic = false,
+                            std::vector<bool> isMask = {}) {
+  MLIRContext ctx;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registry.insert<func::FuncDialect, bufferization::BufferizationDialect,
+                  memref::MemRefDialect>();
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  auto shapeOf = [&](const std::vector<int64_t> &s) {
+    SmallVector<int64_t> shape(s.begin(), s.end());
+    if (dynamic && shape.size() >= 3)
+      shape[0] = shape[1] = ShapedType::kDynamic;
+    return shape;
+  };
+  SmallVector<Type> argTypes;
+  for (auto [i, in] : llvm::enumerate(inputs)) {
+    Type elt = i < isMask.size() && isMask[i] ? Type(b.getI1Type())
+                                              : Type(b.getF32Type());
+    argTypes.push_back(RankedTensorType::get(shapeOf(in->shape), elt));
+  }
+  for (auto &s : outShapes)
+    argTypes.push_back(MemRefType::get(shapeOf(s), b.getF32Type()));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  auto fn = func::FuncOp::create(b, loc, "kernel",
+                                 b.getFunctionType(argTypes, {}));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  SmallVector<Value> results =
+      body(b, loc, entry->getArguments().take_front(inputs.size()));
+  for (auto [i, r] : llvm::enumerate(results)) {
+    Value out = entry->getArgument(inputs.size() + i);
+    auto mt = cast<MemRefType>(out.getType());
+    Value t = r;
+    auto want = RankedTensorType::get(mt.getShape(), mt.getElementType());
+    if (t.getType() != want)
+      t = tensor::CastOp::create(b, loc, want, t);
+    auto m = bufferization::MaterializeInDestinationOp::create(b, loc, t, out);
+    m.setRestrict(true);
+    m.setWritable(true);
+  }
+  func::ReturnOp::create(b, loc);
+  EXPECT_TRUE(succeeded(verify(*module)));
+  emitCInterfaces(*module);
+
+  std::vector<HostTensor> outs;
+  for (auto &s : outShapes)
+    outs.emplace_back(s);
+  auto jit = JitModule::compile(*module);
+  if (!jit) {
+    ADD_FAILURE() << llvm::toString(jit.takeError());
+    return outs;
+  }
+  // Masks travel as one byte per element.
+  std::vector<HostTensor> maskBytes;
+  std::vector<HostTensor *> args;
+  for (auto [i, in] : llvm::enumerate(inputs))
+    args.push_back(in);
+  for (HostTensor &o : outs)
+    args.push_back(&o);
+  if (llvm::Error e = (*jit)->call("kernel", args))
+    ADD_FAILURE() << llvm::toString(std::move(e));
+  return outs;
+}
+
+//===----------------------------------------------------------------------===//
+// ssm_scan
+//===----------------------------------------------------------------------===//
+
+struct SsmCase {
+  int64_t b, t, d, n, g;
+  bool full, dynamic;
+};
+
+class SsmScanTest : public ::testing::TestWithParam<SsmCase> {};
+
+TEST_P(SsmScanTest, MatchesReference) {
+  SsmCase c = GetParam();
+  std::mt19937 rng(42 + c.d + c.t);
+  HostTensor u = random({c.b, c.t, c.d}, rng);
+  HostTensor delta = random({c.b, c.t, c.d}, rng, -3.0, 1.0);
+  HostTensor a = random({c.d, c.n}, rng, -2.0, -0.05);
+  HostTensor bm = random({c.b, c.t, c.g, c.n}, rng);
+  HostTensor cm = random({c.b, c.t, c.g, c.n}, rng);
+  HostTensor dskip = random({c.d}, rng), z = random({c.b, c.t, c.d}, rng);
+  HostTensor bias = random({c.d}, rng, -1.0, 0.5);
+  HostTensor h0 = random({c.b, c.d, c.n}, rng);
+  std::vector<HostTensor *> ins{&u, &delta, &a, &bm, &cm};
+  if (c.full)
+    ins.insert(ins.end(), {&dskip, &z, &bias, &h0});
+  auto outs = run(
+      ins, {{c.b, c.t, c.d}, {c.b, c.d, c.n}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        auto op = SsmScanOp::create(
+            b, l, v[0], v[1], v[2], v[3], v[4], c.full ? v[5] : Value(),
+            c.full ? v[6] : Value(), c.full ? v[7] : Value(),
+            c.full ? v[8] : Value(), /*delta_softplus=*/true);
+        return SmallVector<Value>{op.getY(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor y, hT;
+  reference::ssmScan(u, delta, a, bm, cm, c.full ? &dskip : nullptr,
+                     c.full ? &z : nullptr, c.full ? &bias : nullptr,
+                     c.full ? &h0 : nullptr, true, y, hT);
+  EXPECT_LT(relError(outs[0], y), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], hT), kRecurrenceTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, SsmScanTest,
+    ::testing::Values(SsmCase{1, 1, 8, 16, 1, true, false},
+                      SsmCase{3, 37, 19, 16, 1, true, false},
+                      SsmCase{2, 37, 13, 4, 1, false, true},
+                      SsmCase{1, 8, 32, 16, 2, true, false},
+                      SsmCase{2, 5, 6, 3, 3, true, true}));
+
+//===----------------------------------------------------------------------===//
+// wkv
+//===----------------------------------------------------------------------===//
+
+struct WkvCase {
+  int64_t b, t, h, k, v;
+  bool v7, init, dynamic;
+};
+
+class WkvTest : public ::testing::TestWithParam<WkvCase> {};
+
+TEST_P(WkvTest, MatchesReference) {
+  WkvCase c = GetParam();
+  std::mt19937 rng(7 + c.t * 3 + c.k);
+  HostTensor r = random({c.b, c.t, c.h, c.k}, rng);
+  HostTensor k = random({c.b, c.t, c.h, c.k}, rng, -0.5, 0.5);
+  HostTensor v = random({c.b, c.t, c.h, c.v}, rng);
+  HostTensor w = random({c.b, c.t, c.h, c.k}, rng, -1.0, -0.01);
+  HostTensor bonus = random({c.h, c.k}, rng);
+  HostTensor a = random({c.b, c.t, c.h, c.k}, rng, -0.3, 0.0);
+  HostTensor bb = random({c.b, c.t, c.h, c.k}, rng, 0.0, 0.3);
+  HostTensor s0 = random({c.b, c.h, c.v, c.k}, rng);
+  double scale = 0.5;
+  std::vector<HostTensor *> ins{&r, &k, &v, &w};
+  if (c.v7)
+    ins.insert(ins.end(), {&a, &bb});
+  else
+    ins.push_back(&bonus);
+  if (c.init)
+    ins.push_back(&s0);
+  auto outs = run(
+      ins, {{c.b, c.t, c.h, c.v}, {c.b, c.h, c.v, c.k}},
+      [&](OpBuilder &b, Location l, ValueRange x) {
+        Value init = c.init ? x.back() : Value();
+        auto op = c.v7 ? WkvOp::create(b, l, WkvVariant::rwkv7, x[0], x[1],
+                                       x[2], x[3], Value(), x[4], x[5], init,
+                                       scale)
+                       : WkvOp::create(b, l, WkvVariant::rwkv6, x[0], x[1],
+                                       x[2], x[3], x[4], Value(), Value(),
+                                       init, scale);
+        return SmallVector<Value>{op.getO(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor o, sT;
+  if (c.v7)
+    reference::wkv7(r, k, v, w, a, bb, c.init ? &s0 : nullptr, scale, o, sT);
+  else
+    reference::wkv6(r, k, v, w, bonus, c.init ? &s0 : nullptr, scale, o, sT);
+  EXPECT_LT(relError(outs[0], o), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], sT), kRecurrenceTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, WkvTest,
+    ::testing::Values(WkvCase{1, 1, 1, 8, 8, false, false, false},
+                      WkvCase{3, 37, 2, 16, 13, false, true, false},
+                      WkvCase{2, 23, 3, 8, 5, false, true, true},
+                      WkvCase{1, 37, 2, 16, 16, true, false, false},
+                      WkvCase{3, 11, 1, 8, 7, true, true, true}));
+
+//===----------------------------------------------------------------------===//
+// delta_rule
+//===----------------------------------------------------------------------===//
+
+struct DeltaCase {
+  int64_t b, t, hk, hv, k, v;
+  bool gated, perChannel, init, dynamic;
+};
+
+class DeltaRuleTest : public ::testing::TestWithParam<DeltaCase> {};
+
+/// Keys with unit L2 norm per head, as the layers feed the op.
+void normalizeRows(HostTensor &t) {
+  int64_t d = t.shape.back();
+  for (int64_t r = 0; r < t.numElements() / d; ++r) {
+    double s = 0.0;
+    for (int64_t i = 0; i < d; ++i)
+      s += t.data[r * d + i] * t.data[r * d + i];
+    for (int64_t i = 0; i < d; ++i)
+      t.data[r * d + i] /= std::sqrt(s + 1e-6);
+  }
+}
+
+TEST_P(DeltaRuleTest, MatchesReference) {
+  DeltaCase c = GetParam();
+  std::mt19937 rng(11 + c.t + c.v);
+  HostTensor q = random({c.b, c.t, c.hk, c.k}, rng);
+  HostTensor k = random({c.b, c.t, c.hk, c.k}, rng);
+  normalizeRows(q);
+  normalizeRows(k);
+  HostTensor v = random({c.b, c.t, c.hv, c.v}, rng);
+  HostTensor beta = c.perChannel ? random({c.b, c.t, c.hv, c.v}, rng, 0.0, 1.0)
+                                 : random({c.b, c.t, c.hv}, rng, 0.0, 1.0);
+  HostTensor g = random({c.b, c.t, c.hv}, rng, -0.5, 0.0);
+  HostTensor s0 = random({c.b, c.hv, c.v, c.k}, rng);
+  std::vector<HostTensor *> ins{&q, &k, &v, &beta};
+  if (c.gated)
+    ins.push_back(&g);
+  if (c.init)
+    ins.push_back(&s0);
+  double scale = 1.0 / std::sqrt(double(c.k));
+  auto outs = run(
+      ins, {{c.b, c.t, c.hv, c.v}, {c.b, c.hv, c.v, c.k}},
+      [&](OpBuilder &b, Location l, ValueRange x) {
+        Value gate = c.gated ? x[4] : Value();
+        Value init = c.init ? x.back() : Value();
+        auto op = DeltaRuleOp::create(b, l, x[0], x[1], x[2], x[3], gate, init);
+        return SmallVector<Value>{op.getO(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor o, sT;
+  reference::deltaRule(q, k, v, beta, c.gated ? &g : nullptr,
+                       c.init ? &s0 : nullptr, scale, o, sT);
+  EXPECT_LT(relError(outs[0], o), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], sT), kRecurrenceTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, DeltaRuleTest,
+    ::testing::Values(
+        DeltaCase{1, 1, 1, 1, 8, 8, false, false, false, false},
+        DeltaCase{3, 37, 2, 2, 16, 13, false, false, true, false},
+        DeltaCase{2, 37, 2, 2, 16, 16, true, false, false, true},
+        DeltaCase{1, 23, 1, 3, 8, 11, true, true, true, false},
+        DeltaCase{2, 9, 2, 4, 8, 5, false, true, false, true}));
+
+//===----------------------------------------------------------------------===//
+// rg_lru, gru, causal_conv1d
+//===----------------------------------------------------------------------===//
+
+struct SeqCase {
+  int64_t b, t, d;
+  bool extra, dynamic;
+};
+
+class RgLruTest : public ::testing::TestWithParam<SeqCase> {};
+
+TEST_P(RgLruTest, MatchesReference) {
+  SeqCase c = GetParam();
+  std::mt19937 rng(3 + c.t + c.d);
+  HostTensor x = random({c.b, c.t, c.d}, rng);
+  HostTensor gx = random({c.b, c.t, c.d}, rng, -3.0, 3.0);
+  HostTensor ga = random({c.b, c.t, c.d}, rng, -3.0, 3.0);
+  // Λ so that the decay exp(-8 softplus(Λ)) is close to 1 for some lanes.
+  HostTensor lam = random({c.d}, rng, -9.0, 1.0);
+  HostTensor h0 = random({c.b, c.d}, rng);
+  std::vector<HostTensor *> ins{&x, &gx, &ga, &lam};
+  if (c.extra)
+    ins.push_back(&h0);
+  auto outs = run(
+      ins, {{c.b, c.t, c.d}, {c.b, c.d}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        auto op = RgLruOp::create(b, l, v[0], v[1], v[2], v[3], Value(),
+                                  c.extra ? v[4] : Value());
+        return SmallVector<Value>{op.getH(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor h, hT;
+  reference::rgLru(x, gx, ga, lam, nullptr, c.extra ? &h0 : nullptr, 8.0, h,
+                   hT);
+  EXPECT_LT(relError(outs[0], h), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], hT), kRecurrenceTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, RgLruTest,
+                         ::testing::Values(SeqCase{1, 1, 8, false, false},
+                                           SeqCase{3, 37, 21, true, false},
+                                           SeqCase{2, 37, 5, true, true}));
+
+class GruTest : public ::testing::TestWithParam<SeqCase> {};
+
+TEST_P(GruTest, MatchesReference) {
+  SeqCase c = GetParam();
+  std::mt19937 rng(5 + c.t + c.d);
+  HostTensor xg = random({c.b, c.t, 3 * c.d}, rng, -2.0, 2.0);
+  HostTensor wh = random({c.d, 3 * c.d}, rng, -0.3, 0.3);
+  HostTensor bh = random({3 * c.d}, rng);
+  HostTensor h0 = random({c.b, c.d}, rng);
+  std::vector<HostTensor *> ins{&xg, &wh};
+  if (c.extra)
+    ins.insert(ins.end(), {&bh, &h0});
+  auto outs = run(
+      ins, {{c.b, c.t, c.d}, {c.b, c.d}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        auto op = GruOp::create(b, l, v[0], v[1], c.extra ? v[2] : Value(),
+                                c.extra ? v[3] : Value());
+        return SmallVector<Value>{op.getH(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor h, hT;
+  reference::gru(xg, wh, c.extra ? &bh : nullptr, c.extra ? &h0 : nullptr, h,
+                 hT);
+  EXPECT_LT(relError(outs[0], h), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], hT), kRecurrenceTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, GruTest,
+                         ::testing::Values(SeqCase{1, 1, 8, false, false},
+                                           SeqCase{3, 37, 13, true, false},
+                                           SeqCase{2, 17, 20, true, true}));
+
+class CausalConvTest : public ::testing::TestWithParam<SeqCase> {};
+
+TEST_P(CausalConvTest, MatchesReference) {
+  SeqCase c = GetParam();
+  std::mt19937 rng(9 + c.t + c.d);
+  int64_t width = c.extra ? 4 : 1;
+  HostTensor x = random({c.b, c.t, c.d}, rng);
+  HostTensor w = random({width, c.d}, rng);
+  HostTensor bias = random({c.d}, rng);
+  HostTensor s0 = random({c.b, width - 1, c.d}, rng);
+  std::vector<HostTensor *> ins{&x, &w};
+  if (c.extra)
+    ins.insert(ins.end(), {&bias, &s0});
+  auto outs = run(
+      ins, {{c.b, c.t, c.d}, {c.b, width - 1, c.d}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        auto op = CausalConv1dOp::create(
+            b, l, v[0], v[1], c.extra ? v[2] : Value(),
+            c.extra ? v[3] : Value(),
+            c.extra ? Activation::silu : Activation::none);
+        return SmallVector<Value>{op.getY(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor y, sT;
+  reference::causalConv1d(x, w, c.extra ? &bias : nullptr,
+                          c.extra ? &s0 : nullptr, c.extra, y, sT);
+  EXPECT_LT(relError(outs[0], y), kPointwiseTol);
+  EXPECT_LT(relError(outs[1], sT), kPointwiseTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, CausalConvTest,
+                         ::testing::Values(SeqCase{1, 1, 8, true, false},
+                                           SeqCase{3, 37, 19, true, false},
+                                           SeqCase{2, 2, 5, true, true},
+                                           SeqCase{2, 9, 7, false, false}));
+
+//===----------------------------------------------------------------------===//
+// windowed_attention
+//===----------------------------------------------------------------------===//
+
+struct AttnCase {
+  int64_t b, t, s, hq, hkv, dk, dv, window;
+  bool qkNorm, dynamic;
+};
+
+class AttentionTest : public ::testing::TestWithParam<AttnCase> {};
+
+TEST_P(AttentionTest, MatchesReference) {
+  AttnCase c = GetParam();
+  std::mt19937 rng(13 + c.t + c.window);
+  HostTensor q = random({c.b, c.t, c.hq, c.dk}, rng, -2.0, 2.0);
+  HostTensor k = random({c.b, c.s, c.hkv, c.dk}, rng, -2.0, 2.0);
+  HostTensor v = random({c.b, c.s, c.hkv, c.dv}, rng);
+  auto outs = run(
+      {&q, &k, &v}, {{c.b, c.t, c.hq, c.dv}},
+      [&](OpBuilder &b, Location l, ValueRange x) {
+        std::optional<int64_t> window;
+        if (c.window > 0)
+          window = c.window;
+        auto op = WindowedAttentionOp::create(b, l, x[0], x[1], x[2], window,
+                                              std::nullopt, c.qkNorm);
+        return SmallVector<Value>{op.getO()};
+      },
+      c.dynamic);
+  HostTensor o;
+  reference::windowedAttention(q, k, v, c.window, 1.0 / std::sqrt(double(c.dk)),
+                               c.qkNorm, o);
+  EXPECT_LT(relError(outs[0], o), kPointwiseTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, AttentionTest,
+    ::testing::Values(AttnCase{1, 1, 1, 2, 2, 8, 8, 4, true, false},
+                      AttnCase{3, 37, 37, 4, 2, 16, 16, 7, true, false},
+                      AttnCase{2, 37, 37, 2, 1, 8, 12, 0, false, true},
+                      AttnCase{1, 5, 17, 3, 3, 8, 8, 6, true, false},
+                      AttnCase{2, 13, 13, 4, 4, 16, 16, 13, false, false}));
+
+//===----------------------------------------------------------------------===//
+// layer_norm, rms_norm
+//===----------------------------------------------------------------------===//
+
+class NormTest : public ::testing::TestWithParam<SeqCase> {};
+
+TEST_P(NormTest, MatchesReference) {
+  SeqCase c = GetParam();
+  std::mt19937 rng(17 + c.d);
+  HostTensor x = random({c.b, c.t, c.d}, rng, -3.0, 3.0);
+  HostTensor w = random({c.d}, rng), bias = random({c.d}, rng);
+  auto outs = run(
+      {&x, &w, &bias}, {{c.b, c.t, c.d}, {c.b, c.t, c.d}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        Value ln = LayerNormOp::create(b, l, v[0].getType(), v[0], v[1], v[2],
+                                       b.getF32FloatAttr(1e-5f));
+        Value rms = RmsNormOp::create(b, l, v[0].getType(), v[0],
+                                      c.extra ? v[1] : Value(),
+                                      b.getF32FloatAttr(1e-6f));
+        return SmallVector<Value>{ln, rms};
+      },
+      c.dynamic);
+  HostTensor ln, rms;
+  reference::layerNorm(x, &w, &bias, 1e-5, ln);
+  reference::rmsNorm(x, c.extra ? &w : nullptr, 1e-6, rms);
+  EXPECT_LT(relError(outs[0], ln), kPointwiseTol);
+  EXPECT_LT(relError(outs[1], rms), kPointwiseTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, NormTest,
+                         ::testing::Values(SeqCase{1, 1, 8, true, false},
+                                           SeqCase{3, 37, 19, false, false},
+                                           SeqCase{2, 5, 64, true, true}));
+
+} // namespace
