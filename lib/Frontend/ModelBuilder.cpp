@@ -274,34 +274,37 @@ private:
   // Layers
   //===--------------------------------------------------------------------===//
 
-  /// x [B, T, in] · weight [in, out] (+ bias [out]), as linalg.matmul over
-  /// [B*T, in].
+  /// x [B, T, in] · weight [in, out] (+ bias [out]), as a linalg.generic
+  /// contraction over (b, t, o; i). (Not collapse + linalg.matmul + expand:
+  /// MLIR 22's expand-strided-metadata crashes on a memref.expand_shape that
+  /// splits one dynamic size into two, which that form produces.)
   Value linear(Value x, StringRef name, int64_t out, bool bias) {
     int64_t in = lastDim(x);
     Value w = weight((name + ".weight").str(), {in, out});
-    Value flat = tensor::CollapseShapeOp::create(
-        b, loc, x, SmallVector<ReassociationIndices>{{0, 1}, {2}});
-    int64_t rows = ShapedType::isDynamic(batchSize) ||
-                           ShapedType::isDynamic(seqSize)
-                       ? ShapedType::kDynamic
-                       : batchSize * seqSize;
-    SmallVector<OpFoldResult> flatSizes{
-        rows == ShapedType::kDynamic
-            ? OpFoldResult(tensor::DimOp::create(b, loc, flat, 0).getResult())
-            : OpFoldResult(b.getIndexAttr(rows)),
-        b.getIndexAttr(out)};
-    Value init = tensor::EmptyOp::create(b, loc, flatSizes, f32);
+    MLIRContext *ctx = b.getContext();
+    AffineExpr B, T, O, I;
+    bindDims(ctx, B, T, O, I);
+    SmallVector<AffineMap> maps{AffineMap::get(4, 0, {B, T, I}, ctx),
+                                AffineMap::get(4, 0, {I, O}, ctx),
+                                AffineMap::get(4, 0, {B, T, O}, ctx)};
+    SmallVector<OpFoldResult> sizes{batch, seq, b.getIndexAttr(out)};
+    Value init = tensor::EmptyOp::create(b, loc, sizes, f32);
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
     Value filled =
         linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
             .getResult(0);
-    Value y = linalg::MatmulOp::create(b, loc, ValueRange{flat, w},
-                                       ValueRange{filled})
-                  .getResult(0);
-    SmallVector<OpFoldResult> shape{batch, seq, b.getIndexAttr(out)};
-    Value result = tensor::ExpandShapeOp::create(
-        b, loc, seqType({out}), y,
-        SmallVector<ReassociationIndices>{{0, 1}, {2}}, shape);
+    using IT = utils::IteratorType;
+    SmallVector<IT> iters{IT::parallel, IT::parallel, IT::parallel,
+                          IT::reduction};
+    Value result = linalg::GenericOp::create(
+                       b, loc, TypeRange{filled.getType()}, ValueRange{x, w},
+                       ValueRange{filled}, maps, iters,
+                       [](OpBuilder &nb, Location nl, ValueRange a) {
+                         Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
+                         Value s = arith::AddFOp::create(nb, nl, a[2], m);
+                         linalg::YieldOp::create(nb, nl, s);
+                       })
+                       .getResult(0);
     addFlops(2 * in * out);
     if (bias)
       result = add(result, weight((name + ".bias").str(), {out}));

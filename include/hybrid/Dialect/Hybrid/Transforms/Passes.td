@@ -27,4 +27,23 @@ def HybridApproximateMath : Pass<"hybrid-approximate-math"> {
   ];
 }
 
+def HybridExportFunctions : Pass<"hybrid-export-functions", "::mlir::ModuleOp"> {
+  let summary = "Give public functions a C ABI with caller-owned outputs";
+  let description = [{
+    For every public function with a body: each tensor result becomes a
+    trailing memref argument that receives it
+    (`bufferization.materialize_in_destination ... restrict writable`), the
+    function returns nothing, and it gets `llvm.emit_c_interface`, so it is
+    callable from C as `_mlir_ciface_<name>(descriptor *args...)` with every
+    argument, outputs included, a strided memref descriptor. Outputs are
+    named `output<i>` in the `hybrid.weight` argument attribute. Callers own
+    every buffer: the compiled code allocates only its temporaries.
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // HYBRID_DIALECT_HYBRID_TRANSFORMS_PASSES_TD

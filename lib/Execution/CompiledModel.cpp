@@ -1,0 +1,138 @@
+//===- CompiledModel.cpp - A model spec compiled for this CPU --*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Execution/CompiledModel.h"
+
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::hybrid;
+using namespace mlir::hybrid::frontend;
+
+static llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+static std::string shapeString(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") + std::to_string(d);
+  return s + "]";
+}
+
+llvm::Expected<std::unique_ptr<CompiledModel>>
+CompiledModel::compile(const ModelSpec &spec,
+                       const CPUPipelineOptions &options) {
+  std::unique_ptr<CompiledModel> model(new CompiledModel());
+  DialectRegistry registry;
+  registerFrontendDialects(registry);
+  model->context = std::make_unique<MLIRContext>(registry);
+  BuiltModel built = buildModel(model->context.get(), spec, "forward");
+  model->modelSpec = spec;
+  model->weightInfo = built.weights;
+  PassManager pm(model->context.get());
+  pm.addPass(createHybridExportFunctions());
+  if (failed(pm.run(*built.module)))
+    return error("exporting the model function failed");
+  auto jit = JitModule::compile(*built.module, options);
+  if (!jit)
+    return jit.takeError();
+  model->jit = std::move(*jit);
+  return model;
+}
+
+std::vector<int64_t> CompiledModel::outputShape(int64_t batch,
+                                                int64_t seq) const {
+  if (modelSpec.output == OutputKind::Sequence)
+    return {batch, seq, modelSpec.hiddenSize};
+  return {batch, modelSpec.hiddenSize};
+}
+
+llvm::Error CompiledModel::run(HostTensor &input,
+                               std::vector<HostTensor> &weights,
+                               HostTensor &output) {
+  if (input.shape.size() != 3 || input.shape[2] != modelSpec.embedDim)
+    return error("input must be [batch, seq, " +
+                 std::to_string(modelSpec.embedDim) + "], got " +
+                 shapeString(input.shape));
+  if (input.shape[0] < 1 || input.shape[1] < 1)
+    return error("input must have batch >= 1 and seq >= 1, got " +
+                 shapeString(input.shape));
+  if (modelSpec.seqLen && input.shape[1] != *modelSpec.seqLen)
+    return error(llvm::formatv("the model was compiled for seq_len {0}, but "
+                               "the input has {1} positions",
+                               *modelSpec.seqLen, input.shape[1]));
+  if (weights.size() != weightInfo.size())
+    return error(llvm::formatv("expected {0} weight tensors, got {1}",
+                               weightInfo.size(), weights.size()));
+  for (auto [info, w] : llvm::zip(weightInfo, weights))
+    if (w.shape != info.shape)
+      return error("weight '" + info.name + "' must be " +
+                   shapeString(info.shape) + ", got " + shapeString(w.shape));
+  output = HostTensor(outputShape(input.shape[0], input.shape[1]));
+  std::vector<HostTensor *> args{&input};
+  for (HostTensor &w : weights)
+    args.push_back(&w);
+  args.push_back(&output);
+  return jit->call("forward", args);
+}
+
+reference::ModelConfig
+mlir::hybrid::referenceConfig(const ModelSpec &spec) {
+  using L = reference::ModelConfig::Layer;
+  auto convert = [](LayerKind k) {
+    switch (k) {
+    case LayerKind::Attention:
+      return L::Attention;
+    case LayerKind::Mamba:
+      return L::Mamba;
+    case LayerKind::Gru:
+      return L::Gru;
+    case LayerKind::Rwkv:
+      return L::Rwkv;
+    case LayerKind::DeltaNet:
+      return L::DeltaNet;
+    case LayerKind::GatedDeltaNet:
+      return L::GatedDeltaNet;
+    case LayerKind::GriffinLru:
+      return L::GriffinLru;
+    case LayerKind::Parallel:
+      return L::Parallel;
+    }
+    return L::Mamba;
+  };
+  reference::ModelConfig c;
+  for (LayerKind k : spec.resolveSchedule())
+    c.layers.push_back(convert(k));
+  c.backbone = convert(spec.backbone);
+  c.embedDim = spec.embedDim;
+  c.hiddenSize = spec.hiddenSize;
+  c.stateSize = spec.stateSize;
+  c.expandFactor = spec.expandFactor;
+  c.convSize = spec.convSize;
+  c.numHeads = spec.numHeads;
+  c.numKvHeads = spec.numKvHeads;
+  c.headDim = spec.headDim;
+  c.window = spec.attentionWindow().value_or(0);
+  c.qkNorm = spec.qkLayernorm;
+  c.preNorm = spec.preNorm;
+  c.rmsNorm = spec.norm == NormKind::RmsNorm;
+  c.sequenceOutput = spec.output == OutputKind::Sequence;
+  return c;
+}
+
+reference::Weights
+mlir::hybrid::namedWeights(const std::vector<WeightInfo> &info,
+                           const std::vector<HostTensor> &weights) {
+  reference::Weights named;
+  for (auto [i, w] : llvm::zip(info, weights))
+    named[i.name] = w;
+  return named;
+}
