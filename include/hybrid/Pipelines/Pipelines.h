@@ -31,6 +31,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Run the parallel loops on all cores through OpenMP "
                      "(link libomp); off: serial code"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> vectorizeLinalg{
+      *this, "vectorize-linalg",
+      llvm::cl::desc("Tile the linalg ops into parallel tiles and vectorize "
+                     "them (hybrid-tile-and-vectorize)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> approximateMath{
       *this, "approximate-math",
       llvm::cl::desc("Vectorizable polynomial exp/log/tanh/erf instead of "

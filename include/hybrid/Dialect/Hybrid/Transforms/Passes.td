@@ -46,4 +46,37 @@ def HybridExportFunctions : Pass<"hybrid-export-functions", "::mlir::ModuleOp"> 
   ];
 }
 
+def HybridTileAndVectorize
+    : Pass<"hybrid-tile-and-vectorize", "::mlir::func::FuncOp"> {
+  let summary = "Tile the top-level linalg ops into parallel tiles and vectorize";
+  let description = [{
+    For every linalg op at the top level of a function (projections,
+    elementwise gates, norms, the causal convolution's taps): tiles its
+    parallel loops with `scf.forall` (the last two parallel dimensions by
+    `rows` x `cols`, the others by 1), fuses a `linalg.fill` that
+    initialises its destination into each tile, tiles its reduction loops
+    with `scf.for` by `reduction`, and vectorizes the tile with upstream
+    `linalg::vectorize` (masked where a dynamic size leaves a partial tile).
+    Contractions become `vector.contract`, which the CPU pipeline lowers to
+    outer-product FMAs. Ops the vectorizer does not support are left to the
+    loop lowering. Uses upstream `TilingInterface` tiling and fusion
+    (`scf::tileConsumerAndFuseProducersUsingSCF`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let options = [
+    Option<"rows", "rows", "int64_t", /*default=*/"8",
+           "Tile of the second-to-last parallel dimension">,
+    Option<"cols", "cols", "int64_t", /*default=*/"32",
+           "Tile of the last parallel dimension">,
+    Option<"reduction", "reduction", "int64_t", /*default=*/"16",
+           "Tile of each reduction dimension">
+  ];
+}
+
 #endif // HYBRID_DIALECT_HYBRID_TRANSFORMS_PASSES_TD

@@ -1,0 +1,198 @@
+//===- TileAndVectorize.cpp - Tile linalg ops and vectorize ----*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// A thin wrapper over upstream tiling (TilingInterface, tile-and-fuse) and
+// linalg::vectorize; see the pass description.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::hybrid {
+#define GEN_PASS_DEF_HYBRIDTILEANDVECTORIZE
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h.inc"
+} // namespace mlir::hybrid
+
+using namespace mlir;
+
+namespace {
+
+struct TileSizes {
+  /// Per loop: the parallel tile (0: not tiled at the forall level) and the
+  /// reduction tile (0: not tiled).
+  SmallVector<int64_t> parallel, reduction;
+  /// Per loop: the vector size of the final tile.
+  SmallVector<int64_t> vector;
+};
+
+/// The largest of the candidate tiles that divides `size`, else `size`
+/// itself when it is at most `limit`, else 1.
+int64_t dividingTile(int64_t size, ArrayRef<int64_t> candidates,
+                     int64_t limit) {
+  for (int64_t c : candidates)
+    if (c <= size && size % c == 0)
+      return c;
+  return size <= limit ? size : 1;
+}
+
+/// The tile sizes of `op`. Every tile is full (its sizes divide the static
+/// sizes; dynamic sizes get tiles of 1), so the vectorized tile needs no
+/// masks. Fails when a reduction is dynamic.
+FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
+                                 int64_t cols, int64_t red) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
+  TileSizes t;
+  SmallVector<unsigned> parallelDims;
+  for (unsigned i = 0; i < iters.size(); ++i)
+    if (iters[i] == utils::IteratorType::parallel)
+      parallelDims.push_back(i);
+  t.parallel.assign(iters.size(), 0);
+  t.reduction.assign(iters.size(), 0);
+  t.vector.assign(iters.size(), 0);
+  for (auto [k, d] : llvm::enumerate(parallelDims)) {
+    int64_t size = ranges[d], tile = 1;
+    if (!ShapedType::isDynamic(size)) {
+      if (k + 1 == parallelDims.size())
+        tile = dividingTile(size, {cols, cols / 2, cols / 4}, cols);
+      else if (k + 2 == parallelDims.size())
+        tile = dividingTile(size, {rows, rows / 2}, 1);
+    }
+    t.parallel[d] = tile;
+    t.vector[d] = tile;
+  }
+  for (unsigned i = 0; i < iters.size(); ++i) {
+    if (iters[i] != utils::IteratorType::reduction)
+      continue;
+    if (ShapedType::isDynamic(ranges[i]))
+      return failure();
+    int64_t tile = dividingTile(ranges[i], {red, red / 2}, 4 * red);
+    t.reduction[i] = tile;
+    t.vector[i] = tile;
+  }
+  return t;
+}
+
+SmallVector<OpFoldResult> asOFR(OpBuilder &b, ArrayRef<int64_t> v) {
+  SmallVector<OpFoldResult> r;
+  for (int64_t x : v)
+    r.push_back(b.getIndexAttr(x));
+  return r;
+}
+
+/// Tiles, fuses the destination fill, and vectorizes one op.
+void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
+                      int64_t rows, int64_t cols, int64_t red) {
+  // Convolution-style accesses (t + j) are not vectorized here.
+  if (!llvm::all_of(op.getIndexingMapsArray(),
+                    [](AffineMap m) { return m.isProjectedPermutation(); }))
+    return;
+  FailureOr<TileSizes> tiles = chooseTiles(op, rows, cols, red);
+  if (failed(tiles))
+    return;
+  // The vectorizer must accept the tile before anything is rewritten.
+  (void)tiles->vector;
+
+  rewriter.setInsertionPoint(op);
+  scf::SCFTilingOptions tiling;
+  tiling.setTileSizes(asOFR(rewriter, tiles->parallel));
+  tiling.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+  scf::SCFTileAndFuseOptions fuse;
+  fuse.setTilingOptions(tiling);
+  fuse.setFusionControlFn(
+      [](tensor::ExtractSliceOp, OpResult producer, bool isDestination)
+          -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        if (isDestination && isa<linalg::FillOp>(producer.getOwner()))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  auto tilingOp = cast<TilingInterface>(op.getOperation());
+  FailureOr<scf::SCFTileAndFuseResult> fused =
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, tilingOp, fuse);
+  if (failed(fused))
+    return;
+  for (auto [orig, repl] : fused->replacements)
+    rewriter.replaceAllUsesWith(orig, repl);
+
+  auto tiled = cast<linalg::LinalgOp>(fused->tiledAndFusedOps.front());
+  // Reductions: an scf.for over reduction tiles inside the parallel tile.
+  if (llvm::any_of(tiles->reduction, [](int64_t t) { return t != 0; })) {
+    rewriter.setInsertionPoint(tiled);
+    scf::SCFTilingOptions redTiling;
+    redTiling.setTileSizes(asOFR(rewriter, tiles->reduction));
+    redTiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    FailureOr<scf::SCFTilingResult> red = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(tiled.getOperation()), redTiling);
+    if (failed(red))
+      return;
+    rewriter.replaceOp(tiled, red->replacements);
+    tiled = cast<linalg::LinalgOp>(red->tiledOps.front());
+  }
+  rewriter.setInsertionPoint(tiled);
+  if (succeeded(linalg::vectorizeOpPrecondition(tiled))) {
+    FailureOr<linalg::VectorizationResult> v =
+        linalg::vectorize(rewriter, tiled);
+    if (succeeded(v))
+      rewriter.replaceOp(tiled, v->replacements);
+  }
+  // The fused fills: vectors of the parallel tile, through the fill's map.
+  for (Operation *other : llvm::drop_begin(fused->tiledAndFusedOps)) {
+    auto fill = dyn_cast<linalg::FillOp>(other);
+    if (!fill)
+      continue;
+    AffineMap outMap =
+        op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    SmallVector<int64_t> sizes;
+    for (AffineExpr e : outMap.getResults())
+      sizes.push_back(tiles->parallel[cast<AffineDimExpr>(e).getPosition()]);
+    rewriter.setInsertionPoint(fill);
+    (void)sizes;
+    if (succeeded(linalg::vectorizeOpPrecondition(fill)))
+      if (FailureOr<linalg::VectorizationResult> v =
+              linalg::vectorize(rewriter, fill);
+          succeeded(v))
+        rewriter.replaceOp(fill, v->replacements);
+  }
+}
+
+struct HybridTileAndVectorizePass
+    : hybrid::impl::HybridTileAndVectorizeBase<HybridTileAndVectorizePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    func::FuncOp fn = getOperation();
+    SmallVector<linalg::LinalgOp> ops;
+    for (Operation &op : fn.getBody().front())
+      if (auto l = dyn_cast<linalg::LinalgOp>(&op);
+          l && !isa<linalg::FillOp>(&op) && l.hasPureTensorSemantics())
+        ops.push_back(l);
+    IRRewriter rewriter(&getContext());
+    // Consumers first, so the fills they fuse are still there.
+    for (linalg::LinalgOp op : llvm::reverse(ops))
+      tileAndVectorize(rewriter, op, rows, cols, reduction);
+
+    // Turn the vectorized mul + multi_reduction into vector.contract and
+    // clean up the masks and transfers.
+    RewritePatternSet patterns(&getContext());
+    vector::populateVectorReductionToContractPatterns(patterns);
+    // (Sinking patterns are not mask-aware: not used.)
+    if (failed(applyPatternsGreedily(fn, std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
