@@ -21,7 +21,8 @@ config.substitutions.append(("%hybrid_obj_root", config.hybrid_obj_root))
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["hybrid-opt", "hybrid-compile"], [config.hybrid_tools_dir])
+    ["hybrid-opt", "hybrid-compile", "hybrid-run"], [config.hybrid_tools_dir])
+llvm_config.add_tool_substitutions(["mlir-translate"], [config.llvm_tools_dir])
 
 # Optional features: what a GPU-less machine can still check.
 _cuda_root = next((os.environ[v] for v in ("CUDA_HOME", "CUDA_ROOT", "CUDA_PATH")

@@ -1057,7 +1057,11 @@ struct LowerGatedParallel : OpRewritePattern<GatedParallelOp> {
     for (Region *region : {&op.getBackbone(), &op.getAttention()}) {
       Block *body = &region->front();
       auto yield = cast<YieldOp>(body->getTerminator());
-      SmallVector<Value> yielded(yield.getOperands());
+      // The block argument disappears when the block is inlined: yielded
+      // uses of it become the input.
+      SmallVector<Value> yielded;
+      for (Value v : yield.getOperands())
+        yielded.push_back(v == body->getArgument(0) ? op.getInput() : v);
       rw.eraseOp(yield);
       rw.inlineBlockBefore(body, op, ValueRange{op.getInput()});
       branchOut.push_back(yielded.front());
