@@ -10,7 +10,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
+#include "hybrid/Execution/Aot.h"
 #include "hybrid/Frontend/ModelBuilder.h"
+#include "hybrid/Pipelines/Pipelines.h"
 #include "hybrid/Frontend/ModelSpec.h"
 #include "hybrid/Frontend/ModelSummary.h"
 
@@ -18,9 +21,13 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
@@ -56,17 +63,46 @@ cl::list<std::string>
                      "overrides the file)"),
             cl::value_desc("key=value"), cl::cat(inputCat));
 
-enum class Phase { Hybrid };
+enum class Phase { Hybrid, Llvm };
 cl::opt<Phase> compileTo(
-    "compile-to", cl::desc("Stop after this phase and print its IR"),
+    "compile-to", cl::desc("Stop after this phase (with --emit=mlir)"),
     cl::values(clEnumValN(Phase::Hybrid, "hybrid",
-                          "the hybrid dialect, as the frontend builds it")),
+                          "the hybrid dialect, as the frontend builds it"),
+               clEnumValN(Phase::Llvm, "llvm",
+                          "the LLVM dialect, after --hybrid-cpu-pipeline")),
     cl::init(Phase::Hybrid), cl::cat(outputCat));
-enum class Emit { Mlir };
-cl::opt<Emit> emit("emit", cl::desc("What to write"),
-                   cl::values(clEnumValN(Emit::Mlir, "mlir",
-                                         "MLIR text of the chosen phase")),
-                   cl::init(Emit::Mlir), cl::cat(outputCat));
+enum class Emit { Mlir, Llvm, Asm, Obj, Shared, Header, Manifest };
+cl::opt<Emit> emit(
+    "emit", cl::desc("What to write"),
+    cl::values(
+        clEnumValN(Emit::Mlir, "mlir", "MLIR text of the --compile-to phase"),
+        clEnumValN(Emit::Llvm, "llvm", "LLVM IR for the host CPU"),
+        clEnumValN(Emit::Asm, "asm", "host assembly"),
+        clEnumValN(Emit::Obj, "obj", "a host object file"),
+        clEnumValN(Emit::Shared, "shared",
+                   "a shared library (links libomp; the application links "
+                   "libhybrid_runtime)"),
+        clEnumValN(Emit::Header, "header",
+                   "the C header declaring the model (or the functions)"),
+        clEnumValN(Emit::Manifest, "weights-manifest",
+                   "the weights the model takes, as JSON")),
+    cl::init(Emit::Mlir), cl::cat(outputCat));
+enum class Target { Cpu };
+cl::opt<Target> target("target", cl::desc("Code generation target"),
+                       cl::values(clEnumValN(Target::Cpu, "cpu",
+                                             "this host's CPU (OpenMP)")),
+                       cl::init(Target::Cpu), cl::cat(outputCat));
+cl::opt<std::string> modelName(
+    "model-name",
+    cl::desc("C name of the model: symbols <name>_model, <name>_forward "
+             "(default: the preset, else 'model')"),
+    cl::value_desc("name"), cl::cat(outputCat));
+cl::opt<int64_t> vectorWidth("vector-width",
+                             cl::desc("Lanes of the recurrences' tiles"),
+                             cl::init(8), cl::cat(outputCat));
+cl::opt<bool> openmp("openmp",
+                     cl::desc("Run parallel loops on all cores (OpenMP)"),
+                     cl::init(true), cl::cat(outputCat));
 cl::opt<bool> describe("describe",
                        cl::desc("Describe the model (schedule, parameters, "
                                 "state and KV-cache bytes, FLOPs per token) "
@@ -106,6 +142,69 @@ int writeOutput(llvm::function_ref<void(llvm::raw_ostream &)> write) {
   return 0;
 }
 
+
+bool needsLowering() {
+  return emit == Emit::Llvm || emit == Emit::Asm || emit == Emit::Obj ||
+         emit == Emit::Shared ||
+         (emit == Emit::Mlir && compileTo == Phase::Llvm);
+}
+
+/// Exports the public functions and runs the CPU pipeline.
+LogicalResult lower(ModuleOp module) {
+  PassManager pm(module.getContext());
+  pm.addPass(hybrid::createHybridExportFunctions());
+  hybrid::CPUPipelineOptions options;
+  options.vectorWidth = vectorWidth;
+  options.openmp = openmp;
+  hybrid::buildHybridCPUPipeline(pm, options);
+  return pm.run(module);
+}
+
+/// Writes the lowered module as --emit asks.
+int emitLowered(ModuleOp module) {
+  if (emit == Emit::Mlir)
+    return writeOutput([&](llvm::raw_ostream &os) { module.print(os); });
+  llvm::LLVMContext llvmContext;
+  auto llvmModule = hybrid::translateForHost(module, llvmContext);
+  if (!llvmModule)
+    return fail(llvm::toString(llvmModule.takeError()));
+  if (emit == Emit::Llvm)
+    return writeOutput(
+        [&](llvm::raw_ostream &os) { (*llvmModule)->print(os, nullptr); });
+  if (emit == Emit::Shared) {
+    if (outputFile == "-")
+      return fail("--emit=shared needs -o FILE");
+    llvm::SmallString<128> object;
+    int fd;
+    if (std::error_code ec = llvm::sys::fs::createTemporaryFile(
+            "hybrid", "o", fd, object))
+      return fail("cannot create a temporary object file: " + ec.message());
+    {
+      llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+      if (llvm::Error e = hybrid::emitHostCode(**llvmModule,
+                                               hybrid::HostOutput::Object, os))
+        return fail(llvm::toString(std::move(e)));
+    }
+    llvm::Error e = hybrid::linkSharedLibrary(object, outputFile);
+    llvm::sys::fs::remove(object);
+    if (e)
+      return fail(llvm::toString(std::move(e)));
+    return 0;
+  }
+  std::string error;
+  auto out = openOutputFile(outputFile, &error);
+  if (!out)
+    return fail(error);
+  if (llvm::Error e = hybrid::emitHostCode(
+          **llvmModule,
+          emit == Emit::Obj ? hybrid::HostOutput::Object
+                            : hybrid::HostOutput::Assembly,
+          out->os()))
+    return fail(llvm::toString(std::move(e)));
+  out->keep();
+  return 0;
+}
+
 int compileMlirFile(MLIRContext &context) {
   if (describe)
     return fail("--describe needs a model spec (a .json file or "
@@ -120,7 +219,24 @@ int compileMlirFile(MLIRContext &context) {
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
   if (!module)
     return 1;
-  return writeOutput([&](llvm::raw_ostream &os) { module->print(os); });
+  if (emit == Emit::Manifest)
+    return fail("--emit=weights-manifest needs a model spec");
+  if (emit == Emit::Header) {
+    PassManager pm(&context);
+    pm.addPass(hybrid::createHybridExportFunctions());
+    if (failed(pm.run(*module)))
+      return 1;
+    std::string name = modelName.empty() ? std::string("functions")
+                                         : std::string(modelName);
+    return writeOutput([&](llvm::raw_ostream &os) {
+      hybrid::writeFunctionsHeader(os, name, *module);
+    });
+  }
+  if (!needsLowering())
+    return writeOutput([&](llvm::raw_ostream &os) { module->print(os); });
+  if (failed(lower(*module)))
+    return 1;
+  return emitLowered(*module);
 }
 
 int compileSpec(MLIRContext &context) {
@@ -165,7 +281,37 @@ int compileSpec(MLIRContext &context) {
         printSummary(os, *spec, summary);
     });
   }
-  return writeOutput([&](llvm::raw_ostream &os) { model.module->print(os); });
+  std::string name = !modelName.empty() ? std::string(modelName)
+                     : spec->preset  ? presetName(*spec->preset).str()
+                                     : std::string("model");
+  if (!StringRef(name).take_front(1).find_first_of("0123456789") ||
+      !llvm::all_of(name, [](char c) { return std::isalnum(c) || c == '_'; }))
+    return fail("--model-name '" + name + "' is not a C identifier");
+  if (emit == Emit::Manifest)
+    return writeOutput([&](llvm::raw_ostream &os) {
+      llvm::json::Array list;
+      for (const WeightInfo &w : model.weights)
+        list.push_back(llvm::json::Object{
+            {"name", w.name},
+            {"shape", llvm::json::Array(w.shape)},
+            {"dtype", "F32"}});
+      os << llvm::formatv("{0:2}", llvm::json::Value(std::move(list)))
+         << "\n";
+    });
+  if (emit == Emit::Header)
+    return writeOutput([&](llvm::raw_ostream &os) {
+      hybrid::writeModelHeader(os, name, *spec, model.weights);
+    });
+  if (!needsLowering())
+    return writeOutput(
+        [&](llvm::raw_ostream &os) { model.module->print(os); });
+  if (failed(lower(*model.module)))
+    return fail("lowering the model failed");
+  if (emit != Emit::Mlir &&
+      failed(hybrid::addModelDescriptor(*model.module, name, *spec,
+                                        model.weights)))
+    return 1;
+  return emitLowered(*model.module);
 }
 } // namespace
 
@@ -181,12 +327,15 @@ int main(int argc, char **argv) {
       "Hybrid compiler: hybrid sequence models to MLIR\n\n"
       "  hybrid-compile SPEC.json [--emit=mlir] [-o OUT]\n"
       "  hybrid-compile --preset=jamba --set embed_dim=256 --describe\n"
-      "  hybrid-compile FILE.mlir\n");
+      "  hybrid-compile --preset=jamba --set embed_dim=256 --target=cpu "
+      "--emit=obj -o jamba.o\n"
+      "  hybrid-compile FILE.mlir --emit=shared -o kernels.so\n");
   if (seqLenOpt < 0)
     return fail("--seq-len must be positive");
 
   DialectRegistry registry;
   registerFrontendDialects(registry);
+  hybrid::registerPipelineDependencies(registry);
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
 

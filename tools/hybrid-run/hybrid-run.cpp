@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/CompiledModel.h"
+#include "hybrid/Execution/Safetensors.h"
 #include "hybrid/Frontend/ModelSpec.h"
 #include "hybrid/Frontend/ModelSummary.h"
 #include "hybrid/Frontend/WeightInit.h"
@@ -66,6 +67,14 @@ cl::opt<int> benchOpt("bench",
                       cl::init(0), cl::cat(runCat));
 cl::opt<bool> noOpenmp("no-openmp", cl::desc("Compile serial code"),
                        cl::cat(runCat));
+cl::opt<std::string> saveWeights(
+    "save-weights",
+    cl::desc("Write the random weights used to a .safetensors file"),
+    cl::value_desc("file"), cl::cat(runCat));
+cl::opt<std::string> saveInput(
+    "save-input",
+    cl::desc("Write the random input as raw little-endian f32"),
+    cl::value_desc("file"), cl::cat(runCat));
 
 int fail(const llvm::Twine &msg) {
   llvm::WithColor::error(llvm::errs(), "hybrid-run") << msg << "\n";
@@ -146,6 +155,18 @@ int main(int argc, char **argv) {
   std::vector<HostTensor> weights =
       randomWeights((*model)->weights(), seedOpt);
   HostTensor input = randomInput(batchOpt, seq, spec->embedDim, seedOpt);
+  if (!saveWeights.empty())
+    if (llvm::Error e =
+            writeSafetensors(saveWeights, (*model)->weights(), weights))
+      return fail(llvm::toString(std::move(e)));
+  if (!saveInput.empty()) {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(saveInput, ec);
+    if (ec)
+      return fail("cannot write '" + saveInput + "': " + ec.message());
+    out.write(reinterpret_cast<const char *>(input.data.data()),
+              input.data.size() * 4);
+  }
   HostTensor output;
   auto t2 = std::chrono::steady_clock::now();
   if (llvm::Error e = (*model)->run(input, weights, output))

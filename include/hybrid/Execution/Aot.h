@@ -1,0 +1,64 @@
+//===- Aot.h - Ahead-of-time compilation to objects and headers -*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// What hybrid-compile --target=cpu does after the pipeline: the model
+// descriptor and forward trampoline of the C runtime API (in the LLVM
+// dialect), translation to LLVM IR, host code generation, and the plain C
+// header an application includes.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HYBRID_EXECUTION_AOT_H
+#define HYBRID_EXECUTION_AOT_H
+
+#include "hybrid/Frontend/ModelBuilder.h"
+#include "hybrid/Frontend/ModelSpec.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <memory>
+
+namespace mlir::hybrid {
+
+/// Adds, to a module already lowered to the LLVM dialect, the model
+/// descriptor `<name>_model` (a hybrid_model_desc, see hybrid_runtime.h)
+/// and the trampoline `<name>_forward(void **descriptors)` it points to.
+LogicalResult addModelDescriptor(ModuleOp module, llvm::StringRef name,
+                                 const frontend::ModelSpec &spec,
+                                 llvm::ArrayRef<frontend::WeightInfo> weights);
+
+/// Translates an LLVM-dialect module to LLVM IR for the host (triple, data
+/// layout, PIC) and optimizes it at -O3.
+llvm::Expected<std::unique_ptr<llvm::Module>>
+translateForHost(ModuleOp module, llvm::LLVMContext &context);
+
+enum class HostOutput { Assembly, Object };
+
+/// Host code generation of `module` (from translateForHost).
+llvm::Error emitHostCode(llvm::Module &module, HostOutput kind,
+                         llvm::raw_pwrite_stream &os);
+
+/// Links an object file into a shared library (clang-22 + lld, with libomp).
+llvm::Error linkSharedLibrary(llvm::StringRef object, llvm::StringRef output);
+
+/// The C header of a compiled model: includes hybrid_runtime.h, declares
+/// `<name>_model`, documents the input, output and weights.
+void writeModelHeader(llvm::raw_ostream &os, llvm::StringRef name,
+                      const frontend::ModelSpec &spec,
+                      llvm::ArrayRef<frontend::WeightInfo> weights);
+
+/// The C header of a compiled .mlir module: one `_mlir_ciface_<f>`
+/// declaration per exported function (memref descriptors by pointer).
+void writeFunctionsHeader(llvm::raw_ostream &os, llvm::StringRef name,
+                          ModuleOp exported);
+
+} // namespace mlir::hybrid
+
+#endif // HYBRID_EXECUTION_AOT_H

@@ -1,0 +1,108 @@
+/*===- hybrid_runtime.h - C API of compiled Hybrid models ----------*- C -*-===*\
+|*                                                                            *|
+|* Part of the Hybrid project: an MLIR compiler for hybrid sequence models.   *|
+|*                                                                            *|
+|*===----------------------------------------------------------------------===*|
+|*                                                                            *|
+|* The plain C API an application uses to run a model compiled by            *|
+|* `hybrid-compile --target=cpu --emit=obj|shared` (plus `--emit=header` for  *|
+|* the model's descriptor). Link the model object or library, the runtime    *|
+|* (libhybrid_runtime) and libomp; no MLIR or LLVM headers or libraries.      *|
+|*                                                                            *|
+|* Every call returns a hybrid_status; on failure hybrid_last_error() says    *|
+|* what went wrong (a thread-local message) and nothing else changed.         *|
+|*                                                                            *|
+|* Thread safety: a hybrid_model is immutable after creation; concurrent      *|
+|* hybrid_model_forward calls on one model from several threads are safe      *|
+|* when each passes its own input and output buffers (the compiled code       *|
+|* allocates its temporaries per call). Each call uses the OpenMP thread pool *|
+|* (OMP_NUM_THREADS).                                                         *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef HYBRID_RUNTIME_HYBRID_RUNTIME_H
+#define HYBRID_RUNTIME_HYBRID_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum hybrid_status {
+  HYBRID_OK = 0,
+  /** A null pointer, a non-positive size, or a buffer that is too small. */
+  HYBRID_INVALID_ARGUMENT = 1,
+  /** The input or a weight has the wrong shape or dtype. */
+  HYBRID_SHAPE_MISMATCH = 2,
+  /** A weight the model needs is not in the file. */
+  HYBRID_MISSING_WEIGHT = 3,
+  /** The weights file cannot be read or is not a valid safetensors file. */
+  HYBRID_IO_ERROR = 4,
+  HYBRID_OUT_OF_MEMORY = 5
+} hybrid_status;
+
+/** One weight tensor of a model (f32, row-major). */
+typedef struct hybrid_weight_info {
+  const char *name;
+  int32_t rank;
+  const int64_t *shape;
+} hybrid_weight_info;
+
+/** The calling convention of a compiled forward function: one pointer per
+ *  argument, each to a strided memref descriptor (input, weights..., output).
+ */
+typedef void (*hybrid_forward_fn)(void **descriptors);
+
+/** What a compiled model is; emitted by hybrid-compile into the object. */
+typedef struct hybrid_model_desc {
+  const char *name;
+  int64_t embed_dim;
+  int64_t hidden_size;
+  /** 0 when the sequence length is chosen at run time. */
+  int64_t seq_len;
+  /** 1: output [batch, seq, hidden]; 0: last position [batch, hidden]. */
+  int32_t sequence_output;
+  int32_t num_weights;
+  const hybrid_weight_info *weights;
+  hybrid_forward_fn forward;
+} hybrid_model_desc;
+
+typedef struct hybrid_model hybrid_model;
+
+/** The message of the last failed call on this thread ("" if none). */
+const char *hybrid_last_error(void);
+
+/** A model whose weights are read from a .safetensors file (F32 tensors,
+ *  named as the model's weights; extra tensors are ignored). */
+hybrid_status hybrid_model_create_from_file(const hybrid_model_desc *desc,
+                                            const char *path,
+                                            hybrid_model **model);
+
+/** A model over caller-owned weight buffers, one per desc->weights entry, in
+ *  that order; the buffers must outlive the model (they are not copied). */
+hybrid_status hybrid_model_create_from_buffers(const hybrid_model_desc *desc,
+                                               const float *const *buffers,
+                                               size_t num_buffers,
+                                               hybrid_model **model);
+
+/** The output shape for a batch and sequence length: rank 2 or 3. */
+hybrid_status hybrid_model_output_shape(const hybrid_model *model,
+                                        int64_t batch, int64_t seq_len,
+                                        int64_t shape[3], int32_t *rank);
+
+/** Runs the forward pass on input [batch, seq_len, embed_dim] into output,
+ *  which holds at least output_capacity floats. */
+hybrid_status hybrid_model_forward(const hybrid_model *model,
+                                   const float *input, int64_t batch,
+                                   int64_t seq_len, float *output,
+                                   size_t output_capacity);
+
+void hybrid_model_destroy(hybrid_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HYBRID_RUNTIME_HYBRID_RUNTIME_H */

@@ -1,0 +1,351 @@
+//===- Aot.cpp - Ahead-of-time compilation to objects and headers -*- C++ -*-=//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Execution/Aot.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+
+using namespace mlir;
+using namespace mlir::hybrid;
+using namespace mlir::hybrid::frontend;
+
+#ifndef HYBRID_LLVM_LIB_DIR
+#define HYBRID_LLVM_LIB_DIR "/usr/lib/llvm-22/lib"
+#endif
+#ifndef HYBRID_LLVM_TOOLS_DIR
+#define HYBRID_LLVM_TOOLS_DIR "/usr/lib/llvm-22/bin"
+#endif
+
+static llvm::Error error(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+//===----------------------------------------------------------------------===//
+// Model descriptor (LLVM dialect)
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Builds constant globals in the LLVM dialect.
+struct GlobalBuilder {
+  OpBuilder &b;
+  Location loc;
+  ModuleOp module;
+  unsigned counter = 0;
+
+  Type ptr() { return LLVM::LLVMPointerType::get(b.getContext()); }
+
+  LLVM::GlobalOp string(StringRef prefix, StringRef value) {
+    std::string data = value.str();
+    data.push_back('\0');
+    auto type = LLVM::LLVMArrayType::get(b.getI8Type(), data.size());
+    return LLVM::GlobalOp::create(
+        b, loc, type, /*isConstant=*/true, LLVM::Linkage::Internal,
+        (prefix + "_str" + std::to_string(counter++)).str(),
+        b.getStringAttr(data));
+  }
+
+  LLVM::GlobalOp i64Array(StringRef prefix, ArrayRef<int64_t> values) {
+    auto type = LLVM::LLVMArrayType::get(b.getI64Type(),
+                                         std::max<size_t>(values.size(), 1));
+    SmallVector<int64_t> padded(values.begin(), values.end());
+    if (padded.empty())
+      padded.push_back(0);
+    auto attr = DenseIntElementsAttr::get(
+        RankedTensorType::get({int64_t(padded.size())}, b.getI64Type()),
+        padded);
+    return LLVM::GlobalOp::create(
+        b, loc, type, true, LLVM::Linkage::Internal,
+        (prefix + "_shape" + std::to_string(counter++)).str(), attr);
+  }
+};
+} // namespace
+
+LogicalResult
+mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
+                                 const ModelSpec &spec,
+                                 ArrayRef<WeightInfo> weights) {
+  MLIRContext *ctx = module.getContext();
+  OpBuilder b(ctx);
+  Location loc = module.getLoc();
+  b.setInsertionPointToEnd(module.getBody());
+  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_forward");
+  if (!ciface)
+    return module.emitError("no _mlir_ciface_forward: the model was not "
+                            "exported (hybrid-export-functions)");
+  unsigned numArgs = ciface.getNumArguments();
+  if (numArgs != weights.size() + 2)
+    return module.emitError() << "_mlir_ciface_forward takes " << numArgs
+                              << " arguments, expected input + "
+                              << weights.size() << " weights + output";
+  GlobalBuilder g{b, loc, module};
+  Type ptr = g.ptr();
+
+  // void <name>_forward(void **descriptors)
+  auto trampolineType = LLVM::LLVMFunctionType::get(
+      LLVM::LLVMVoidType::get(ctx), {ptr});
+  auto trampoline = LLVM::LLVMFuncOp::create(b, loc, (name + "_forward").str(),
+                                             trampolineType);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    Block *entry = trampoline.addEntryBlock(b);
+    b.setInsertionPointToStart(entry);
+    SmallVector<Value> args;
+    for (unsigned i = 0; i < numArgs; ++i) {
+      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, entry->getArgument(0),
+                                       ArrayRef<LLVM::GEPArg>{int32_t(i)});
+      args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+    }
+    LLVM::CallOp::create(b, loc, ciface, args);
+    LLVM::ReturnOp::create(b, loc, ValueRange{});
+  }
+
+  // Weight names and shapes.
+  SmallVector<LLVM::GlobalOp> names, shapes;
+  for (const WeightInfo &w : weights) {
+    names.push_back(g.string(name, w.name));
+    shapes.push_back(g.i64Array(name, w.shape));
+  }
+  auto infoType = LLVM::LLVMStructType::getLiteral(
+      ctx, {ptr, b.getI32Type(), ptr});
+  Value weightsPtr;
+  LLVM::GlobalOp infoArray;
+  if (!weights.empty()) {
+    auto arrayType = LLVM::LLVMArrayType::get(infoType, weights.size());
+    infoArray = LLVM::GlobalOp::create(b, loc, arrayType, true,
+                                       LLVM::Linkage::Internal,
+                                       (name + "_weights").str(), Attribute());
+    OpBuilder::InsertionGuard guard(b);
+    Block *init = b.createBlock(&infoArray.getInitializerRegion());
+    b.setInsertionPointToStart(init);
+    Value array = LLVM::UndefOp::create(b, loc, arrayType);
+    for (auto [i, w] : llvm::enumerate(weights)) {
+      Value info = LLVM::UndefOp::create(b, loc, infoType);
+      info = LLVM::InsertValueOp::create(
+          b, loc, info, LLVM::AddressOfOp::create(b, loc, names[i]), int64_t(0));
+      info = LLVM::InsertValueOp::create(
+          b, loc, info,
+          LLVM::ConstantOp::create(b, loc, b.getI32Type(),
+                                   b.getI32IntegerAttr(w.shape.size())),
+          1);
+      info = LLVM::InsertValueOp::create(
+          b, loc, info, LLVM::AddressOfOp::create(b, loc, shapes[i]), int64_t(2));
+      array = LLVM::InsertValueOp::create(b, loc, array, info, int64_t(i));
+    }
+    LLVM::ReturnOp::create(b, loc, array);
+  }
+
+  // The descriptor: {name, embed_dim, hidden_size, seq_len,
+  // sequence_output, num_weights, weights, forward}.
+  LLVM::GlobalOp modelName = g.string(name, name);
+  Type i64 = b.getI64Type(), i32 = b.getI32Type();
+  auto descType = LLVM::LLVMStructType::getLiteral(
+      ctx, {ptr, i64, i64, i64, i32, i32, ptr, ptr});
+  auto desc = LLVM::GlobalOp::create(b, loc, descType, true,
+                                     LLVM::Linkage::External,
+                                     (name + "_model").str(), Attribute());
+  OpBuilder::InsertionGuard guard(b);
+  Block *init = b.createBlock(&desc.getInitializerRegion());
+  b.setInsertionPointToStart(init);
+  auto cst = [&](Type t, int64_t v) -> Value {
+    return LLVM::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, v));
+  };
+  Value d = LLVM::UndefOp::create(b, loc, descType);
+  d = LLVM::InsertValueOp::create(b, loc, d,
+                                  LLVM::AddressOfOp::create(b, loc, modelName),
+                                  int64_t(0));
+  d = LLVM::InsertValueOp::create(b, loc, d, cst(i64, spec.embedDim), int64_t(1));
+  d = LLVM::InsertValueOp::create(b, loc, d, cst(i64, spec.hiddenSize), int64_t(2));
+  d = LLVM::InsertValueOp::create(b, loc, d, cst(i64, spec.seqLen.value_or(0)),
+                                  3);
+  d = LLVM::InsertValueOp::create(
+      b, loc, d, cst(i32, spec.output == OutputKind::Sequence ? 1 : 0), int64_t(4));
+  d = LLVM::InsertValueOp::create(b, loc, d, cst(i32, weights.size()), int64_t(5));
+  Value wp = infoArray ? Value(LLVM::AddressOfOp::create(b, loc, infoArray))
+                       : Value(LLVM::ZeroOp::create(b, loc, ptr));
+  d = LLVM::InsertValueOp::create(b, loc, d, wp, int64_t(6));
+  d = LLVM::InsertValueOp::create(
+      b, loc, d, LLVM::AddressOfOp::create(b, loc, trampoline), int64_t(7));
+  LLVM::ReturnOp::create(b, loc, d);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// LLVM IR and host code
+//===----------------------------------------------------------------------===//
+
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
+  static bool initialized = [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    return true;
+  }();
+  (void)initialized;
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return builder.takeError();
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  builder->setCodeGenOptLevel(llvm::CodeGenOptLevel::Aggressive);
+  return builder->createTargetMachine();
+}
+
+llvm::Expected<std::unique_ptr<llvm::Module>>
+mlir::hybrid::translateForHost(ModuleOp module, llvm::LLVMContext &context) {
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, context, "hybrid");
+  if (!llvmModule)
+    return error("translation to LLVM IR failed");
+  auto tm = hostMachine();
+  if (!tm)
+    return tm.takeError();
+  ExecutionEngine::setupTargetTripleAndDataLayout(llvmModule.get(), tm->get());
+  auto optimize = makeOptimizingTransformer(3, 0, tm->get());
+  if (llvm::Error e = optimize(llvmModule.get()))
+    return std::move(e);
+  return llvmModule;
+}
+
+llvm::Error mlir::hybrid::emitHostCode(llvm::Module &module, HostOutput kind,
+                                       llvm::raw_pwrite_stream &os) {
+  auto tm = hostMachine();
+  if (!tm)
+    return tm.takeError();
+  llvm::legacy::PassManager pm;
+  auto type = kind == HostOutput::Object ? llvm::CodeGenFileType::ObjectFile
+                                         : llvm::CodeGenFileType::AssemblyFile;
+  if ((*tm)->addPassesToEmitFile(pm, os, nullptr, type))
+    return error("the host target cannot emit this file type");
+  pm.run(module);
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::hybrid::linkSharedLibrary(StringRef object,
+                                            StringRef output) {
+  std::string clang = HYBRID_LLVM_TOOLS_DIR "/clang";
+  if (!llvm::sys::fs::can_execute(clang))
+    return error("cannot link a shared library: " + clang + " not found "
+                 "(install clang-22)");
+  std::string libDir = HYBRID_LLVM_LIB_DIR;
+  SmallVector<std::string> args{clang,        "-shared",
+                                "-fuse-ld=lld", object.str(),
+                                "-o",         output.str(),
+                                "-L" + libDir, "-lomp",
+                                "-Wl,-rpath," + libDir};
+  SmallVector<StringRef> refs(args.begin(), args.end());
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(clang, refs, std::nullopt, {}, 0, 0,
+                                     &message);
+  if (rc != 0)
+    return error("linking " + output + " failed (" + clang + " exited " +
+                 std::to_string(rc) + ")" +
+                 (message.empty() ? "" : ": " + message));
+  return llvm::Error::success();
+}
+
+//===----------------------------------------------------------------------===//
+// Headers
+//===----------------------------------------------------------------------===//
+
+static std::string guard(StringRef name) {
+  std::string g;
+  for (char c : name)
+    g += std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
+  return g + "_H";
+}
+
+void mlir::hybrid::writeModelHeader(llvm::raw_ostream &os, StringRef name,
+                                    const ModelSpec &spec,
+                                    ArrayRef<WeightInfo> weights) {
+  std::string schedule;
+  for (LayerKind k : spec.resolveSchedule())
+    schedule += layerKindLetter(k);
+  int64_t params = 0;
+  for (const WeightInfo &w : weights)
+    params += w.numElements();
+  os << "/* " << name << ".h: generated by hybrid-compile. Do not edit.\n"
+     << " *\n"
+     << " * Model '" << name << "': " << modeName(spec.mode) << ", layers "
+     << schedule << ", hidden " << spec.hiddenSize << ", " << params
+     << " parameters.\n"
+     << " * Input  [batch, " << (spec.seqLen ? std::to_string(*spec.seqLen)
+                                              : std::string("seq"))
+     << ", " << spec.embedDim << "] f32\n"
+     << " * Output [batch, "
+     << (spec.output == OutputKind::Sequence ? "seq, " : "")
+     << spec.hiddenSize << "] f32\n"
+     << " *\n"
+     << " *   hybrid_model *m;\n"
+     << " *   hybrid_model_create_from_file(&" << name
+     << "_model, \"weights.safetensors\", &m);\n"
+     << " *   hybrid_model_forward(m, input, batch, seq, output, capacity);\n"
+     << " *   hybrid_model_destroy(m);\n"
+     << " *\n"
+     << " * Link: the model object or library, libhybrid_runtime, libomp.\n"
+     << " *\n"
+     << " * Weights (f32, row-major; linear weights [in, out]), in order:\n";
+  for (const WeightInfo &w : weights) {
+    os << " *   " << w.name << " [";
+    for (size_t i = 0; i < w.shape.size(); ++i)
+      os << (i ? ", " : "") << w.shape[i];
+    os << "]\n";
+  }
+  os << " */\n"
+     << "#ifndef " << guard(name) << "\n#define " << guard(name) << "\n\n"
+     << "#include \"hybrid/Runtime/hybrid_runtime.h\"\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+     << "#define " << guard(name).substr(0, guard(name).size() - 2)
+     << "_NUM_WEIGHTS " << weights.size() << "\n\n"
+     << "/** The model: pass it to hybrid_model_create_from_file or "
+        "hybrid_model_create_from_buffers. */\n"
+     << "extern const hybrid_model_desc " << name << "_model;\n\n"
+     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+}
+
+void mlir::hybrid::writeFunctionsHeader(llvm::raw_ostream &os,
+                                        StringRef name, ModuleOp exported) {
+  os << "/* " << name << ".h: generated by hybrid-compile. Do not edit.\n"
+     << " *\n"
+     << " * Every argument is a strided memref descriptor passed by pointer:\n"
+     << " * {allocated, aligned, offset, sizes[rank], strides[rank]}; outputs\n"
+     << " * are trailing arguments the caller allocates.\n */\n"
+     << "#ifndef " << guard(name) << "\n#define " << guard(name) << "\n\n"
+     << "#include <stdint.h>\n\n"
+     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  std::set<int64_t> ranks;
+  for (auto fn : exported.getOps<func::FuncOp>())
+    for (Type t : fn.getArgumentTypes())
+      if (auto s = dyn_cast<ShapedType>(t))
+        ranks.insert(s.getRank());
+  for (int64_t r : ranks)
+    os << "typedef struct { float *allocated; float *aligned; int64_t offset;"
+       << (r ? " int64_t sizes[" + std::to_string(r) + "]; int64_t strides[" +
+                   std::to_string(r) + "];"
+             : std::string())
+       << " } hybrid_memref_" << r << "d;\n";
+  os << "\n";
+  for (auto fn : exported.getOps<func::FuncOp>()) {
+    if (!fn.isPublic() || fn.isExternal())
+      continue;
+    os << "void _mlir_ciface_" << fn.getName() << "(";
+    for (auto [i, t] : llvm::enumerate(fn.getArgumentTypes())) {
+      auto s = dyn_cast<ShapedType>(t);
+      os << (i ? ", " : "") << "hybrid_memref_" << (s ? s.getRank() : 0)
+         << "d *arg" << i;
+    }
+    os << ");\n";
+  }
+  os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+}

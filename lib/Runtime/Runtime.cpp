@@ -1,0 +1,473 @@
+//===- Runtime.cpp - C API of compiled Hybrid models -----------*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// The small runtime an application links beside a compiled model: weights
+// from safetensors files or caller buffers, argument checking, the memref
+// descriptors of the compiled forward function, and `memrefCopy` (the one
+// helper MLIR-generated code calls). Plain C++17, no MLIR, no LLVM.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Runtime/hybrid_runtime.h"
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace {
+
+thread_local std::string lastError;
+
+hybrid_status fail(hybrid_status status, const std::string &message) {
+  lastError = message;
+  return status;
+}
+
+std::string shapeString(const int64_t *shape, int64_t rank) {
+  std::string s = "[";
+  for (int64_t i = 0; i < rank; ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+//===----------------------------------------------------------------------===//
+// A minimal JSON reader for safetensors headers
+//===----------------------------------------------------------------------===//
+
+struct Json {
+  enum Kind { Null, Bool, Number, String, Array, Object } kind = Null;
+  double number = 0;
+  std::string string;
+  std::vector<Json> array;
+  std::map<std::string, Json> object;
+};
+
+class JsonParser {
+public:
+  explicit JsonParser(const std::string &t) : text(t) {}
+
+  bool parse(Json &out) {
+    if (!value(out, 0))
+      return false;
+    skip();
+    return pos == text.size();
+  }
+  std::string error() const {
+    return "invalid JSON header at byte " + std::to_string(pos);
+  }
+
+private:
+  void skip() {
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\n' ||
+                                 text[pos] == '\t' || text[pos] == '\r'))
+      ++pos;
+  }
+  bool literal(const char *word) {
+    size_t n = std::strlen(word);
+    if (text.compare(pos, n, word) != 0)
+      return false;
+    pos += n;
+    return true;
+  }
+  bool stringValue(std::string &out) {
+    if (pos >= text.size() || text[pos] != '"')
+      return false;
+    ++pos;
+    while (pos < text.size() && text[pos] != '"') {
+      char c = text[pos++];
+      if (c == '\\') {
+        if (pos >= text.size())
+          return false;
+        char e = text[pos++];
+        switch (e) {
+        case 'n':
+          out += '\n';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u':
+          // Names are ASCII in practice; keep the escape verbatim.
+          out += "\\u";
+          break;
+        default:
+          out += e;
+        }
+      } else {
+        out += c;
+      }
+    }
+    if (pos >= text.size())
+      return false;
+    ++pos;
+    return true;
+  }
+  bool value(Json &out, int depth) {
+    if (depth > 16)
+      return false;
+    skip();
+    if (pos >= text.size())
+      return false;
+    char c = text[pos];
+    if (c == '{') {
+      out.kind = Json::Object;
+      ++pos;
+      skip();
+      if (pos < text.size() && text[pos] == '}') {
+        ++pos;
+        return true;
+      }
+      while (true) {
+        skip();
+        std::string key;
+        if (!stringValue(key))
+          return false;
+        skip();
+        if (pos >= text.size() || text[pos] != ':')
+          return false;
+        ++pos;
+        if (!value(out.object[key], depth + 1))
+          return false;
+        skip();
+        if (pos < text.size() && text[pos] == ',') {
+          ++pos;
+          continue;
+        }
+        if (pos < text.size() && text[pos] == '}') {
+          ++pos;
+          return true;
+        }
+        return false;
+      }
+    }
+    if (c == '[') {
+      out.kind = Json::Array;
+      ++pos;
+      skip();
+      if (pos < text.size() && text[pos] == ']') {
+        ++pos;
+        return true;
+      }
+      while (true) {
+        out.array.emplace_back();
+        if (!value(out.array.back(), depth + 1))
+          return false;
+        skip();
+        if (pos < text.size() && text[pos] == ',') {
+          ++pos;
+          continue;
+        }
+        if (pos < text.size() && text[pos] == ']') {
+          ++pos;
+          return true;
+        }
+        return false;
+      }
+    }
+    if (c == '"') {
+      out.kind = Json::String;
+      return stringValue(out.string);
+    }
+    if (literal("true") || literal("false")) {
+      out.kind = Json::Bool;
+      return true;
+    }
+    if (literal("null"))
+      return true;
+    size_t start = pos;
+    while (pos < text.size() &&
+           (std::strchr("+-.eE", text[pos]) || (text[pos] >= '0' && text[pos] <= '9')))
+      ++pos;
+    if (pos == start)
+      return false;
+    out.kind = Json::Number;
+    out.number = std::strtod(text.substr(start, pos - start).c_str(), nullptr);
+    return true;
+  }
+
+  const std::string &text;
+  size_t pos = 0;
+};
+
+} // namespace
+
+struct hybrid_model {
+  const hybrid_model_desc *desc = nullptr;
+  /// Weights read from a file (owned), or empty.
+  std::vector<std::vector<float>> owned;
+  /// One pointer per weight, owned or caller's.
+  std::vector<const float *> weights;
+};
+
+extern "C" const char *hybrid_last_error(void) { return lastError.c_str(); }
+
+static hybrid_status checkDesc(const hybrid_model_desc *desc,
+                               hybrid_model **model) {
+  if (!desc || !model)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_model_create: desc and model must not be null");
+  if (!desc->forward || desc->num_weights < 0 ||
+      (desc->num_weights > 0 && !desc->weights))
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_model_create: malformed model descriptor");
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status
+hybrid_model_create_from_buffers(const hybrid_model_desc *desc,
+                                 const float *const *buffers,
+                                 size_t num_buffers, hybrid_model **model) {
+  if (hybrid_status s = checkDesc(desc, model))
+    return s;
+  if (num_buffers != static_cast<size_t>(desc->num_weights))
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "model '" + std::string(desc->name) + "' takes " +
+                    std::to_string(desc->num_weights) + " weight buffers, got " +
+                    std::to_string(num_buffers));
+  if (num_buffers && !buffers)
+    return fail(HYBRID_INVALID_ARGUMENT, "buffers must not be null");
+  for (size_t i = 0; i < num_buffers; ++i)
+    if (!buffers[i])
+      return fail(HYBRID_INVALID_ARGUMENT,
+                  "weight buffer " + std::to_string(i) + " ('" +
+                      desc->weights[i].name + "') is null");
+  auto *m = new (std::nothrow) hybrid_model();
+  if (!m)
+    return fail(HYBRID_OUT_OF_MEMORY, "out of memory");
+  m->desc = desc;
+  m->weights.assign(buffers, buffers + num_buffers);
+  *model = m;
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status
+hybrid_model_create_from_file(const hybrid_model_desc *desc, const char *path,
+                              hybrid_model **model) {
+  if (hybrid_status s = checkDesc(desc, model))
+    return s;
+  if (!path)
+    return fail(HYBRID_INVALID_ARGUMENT, "path must not be null");
+  std::FILE *f = std::fopen(path, "rb");
+  if (!f)
+    return fail(HYBRID_IO_ERROR, std::string("cannot open '") + path + "': " +
+                                     std::strerror(errno));
+  std::vector<char> bytes;
+  char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
+    bytes.insert(bytes.end(), chunk, chunk + n);
+  std::fclose(f);
+  std::string where = std::string("'") + path + "': ";
+  if (bytes.size() < 8)
+    return fail(HYBRID_IO_ERROR, where + "truncated: no safetensors header");
+  uint64_t headerSize = 0;
+  for (int i = 7; i >= 0; --i)
+    headerSize = (headerSize << 8) | static_cast<unsigned char>(bytes[i]);
+  if (headerSize > bytes.size() - 8)
+    return fail(HYBRID_IO_ERROR,
+                where + "truncated: the header says " +
+                    std::to_string(headerSize) + " bytes, the file has " +
+                    std::to_string(bytes.size() - 8) + " after the size");
+  std::string header(bytes.data() + 8, headerSize);
+  Json root;
+  JsonParser parser(header);
+  if (!parser.parse(root) || root.kind != Json::Object)
+    return fail(HYBRID_IO_ERROR, where + parser.error());
+  size_t dataStart = 8 + headerSize;
+  size_t dataSize = bytes.size() - dataStart;
+
+  std::unique_ptr<hybrid_model> m(new (std::nothrow) hybrid_model());
+  if (!m)
+    return fail(HYBRID_OUT_OF_MEMORY, "out of memory");
+  m->desc = desc;
+  for (int32_t i = 0; i < desc->num_weights; ++i) {
+    const hybrid_weight_info &w = desc->weights[i];
+    auto it = root.object.find(w.name);
+    if (it == root.object.end())
+      return fail(HYBRID_MISSING_WEIGHT,
+                  where + "missing tensor '" + w.name + "' " +
+                      shapeString(w.shape, w.rank));
+    const Json &t = it->second;
+    auto dtype = t.object.find("dtype");
+    auto shape = t.object.find("shape");
+    auto offsets = t.object.find("data_offsets");
+    if (t.kind != Json::Object || dtype == t.object.end() ||
+        shape == t.object.end() || offsets == t.object.end() ||
+        offsets->second.array.size() != 2)
+      return fail(HYBRID_IO_ERROR,
+                  where + "tensor '" + w.name + "' has a malformed entry");
+    if (dtype->second.string != "F32")
+      return fail(HYBRID_SHAPE_MISMATCH,
+                  where + "tensor '" + w.name + "' has dtype " +
+                      dtype->second.string + ", expected F32");
+    std::vector<int64_t> got;
+    for (const Json &d : shape->second.array)
+      got.push_back(static_cast<int64_t>(d.number));
+    std::vector<int64_t> want(w.shape, w.shape + w.rank);
+    if (got != want)
+      return fail(HYBRID_SHAPE_MISMATCH,
+                  where + "tensor '" + w.name + "' has shape " +
+                      shapeString(got.data(), got.size()) + ", expected " +
+                      shapeString(w.shape, w.rank));
+    int64_t elements = 1;
+    for (int64_t d : want)
+      elements *= d;
+    double begin = offsets->second.array[0].number;
+    double end = offsets->second.array[1].number;
+    if (begin < 0 || end < begin || end > static_cast<double>(dataSize) ||
+        end - begin != static_cast<double>(elements) * 4)
+      return fail(HYBRID_IO_ERROR,
+                  where + "tensor '" + w.name + "' has data offsets [" +
+                      std::to_string(static_cast<int64_t>(begin)) + ", " +
+                      std::to_string(static_cast<int64_t>(end)) +
+                      "] outside the " + std::to_string(dataSize) +
+                      "-byte data section (truncated file?)");
+    std::vector<float> data(elements);
+    std::memcpy(data.data(), bytes.data() + dataStart + static_cast<size_t>(begin),
+                elements * 4);
+    m->owned.push_back(std::move(data));
+  }
+  for (auto &v : m->owned)
+    m->weights.push_back(v.data());
+  *model = m.release();
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status hybrid_model_output_shape(const hybrid_model *model,
+                                                   int64_t batch,
+                                                   int64_t seq_len,
+                                                   int64_t shape[3],
+                                                   int32_t *rank) {
+  if (!model || !shape || !rank)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_model_output_shape: null argument");
+  if (batch < 1 || seq_len < 1)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "batch and seq_len must be >= 1, got " +
+                    std::to_string(batch) + " and " + std::to_string(seq_len));
+  const hybrid_model_desc *d = model->desc;
+  shape[0] = batch;
+  if (d->sequence_output) {
+    shape[1] = seq_len;
+    shape[2] = d->hidden_size;
+    *rank = 3;
+  } else {
+    shape[1] = d->hidden_size;
+    shape[2] = 0;
+    *rank = 2;
+  }
+  return HYBRID_OK;
+}
+
+namespace {
+/// A strided memref descriptor {allocated, aligned, offset, sizes, strides}
+/// of a dense row-major buffer.
+std::vector<int64_t> descriptor(const void *data, const int64_t *shape,
+                                int64_t rank) {
+  std::vector<int64_t> d;
+  auto p = reinterpret_cast<int64_t>(data);
+  d.push_back(p);
+  d.push_back(p);
+  d.push_back(0);
+  d.insert(d.end(), shape, shape + rank);
+  std::vector<int64_t> strides(rank, 1);
+  for (int64_t i = rank - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  d.insert(d.end(), strides.begin(), strides.end());
+  return d;
+}
+} // namespace
+
+extern "C" hybrid_status hybrid_model_forward(const hybrid_model *model,
+                                              const float *input,
+                                              int64_t batch, int64_t seq_len,
+                                              float *output,
+                                              size_t output_capacity) {
+  if (!model || !input || !output)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_model_forward: model, input and output must not be "
+                "null");
+  int64_t shape[3];
+  int32_t rank;
+  if (hybrid_status s =
+          hybrid_model_output_shape(model, batch, seq_len, shape, &rank))
+    return s;
+  const hybrid_model_desc *d = model->desc;
+  if (d->seq_len && seq_len != d->seq_len)
+    return fail(HYBRID_SHAPE_MISMATCH,
+                "model '" + std::string(d->name) + "' was compiled for " +
+                    "seq_len " + std::to_string(d->seq_len) + ", got " +
+                    std::to_string(seq_len));
+  size_t needed = 1;
+  for (int32_t i = 0; i < rank; ++i)
+    needed *= shape[i];
+  if (output_capacity < needed)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "the output needs " + std::to_string(needed) +
+                    " floats, the buffer holds " +
+                    std::to_string(output_capacity));
+  std::vector<std::vector<int64_t>> descs;
+  int64_t inShape[3] = {batch, seq_len, d->embed_dim};
+  descs.push_back(descriptor(input, inShape, 3));
+  for (int32_t i = 0; i < d->num_weights; ++i)
+    descs.push_back(descriptor(model->weights[i], d->weights[i].shape,
+                               d->weights[i].rank));
+  descs.push_back(descriptor(output, shape, rank));
+  std::vector<void *> args;
+  for (auto &v : descs)
+    args.push_back(v.data());
+  d->forward(args.data());
+  return HYBRID_OK;
+}
+
+extern "C" void hybrid_model_destroy(hybrid_model *model) { delete model; }
+
+//===----------------------------------------------------------------------===//
+// memrefCopy: called by MLIR-generated code for copies between buffers of
+// different layouts (the same contract as MLIR's c_runner_utils).
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct UnrankedMemRef {
+  int64_t rank;
+  void *descriptor;
+};
+} // namespace
+
+extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src,
+                           UnrankedMemRef *dst) {
+  int64_t rank = src->rank;
+  auto *s = static_cast<int64_t *>(src->descriptor);
+  auto *d = static_cast<int64_t *>(dst->descriptor);
+  char *sBase = reinterpret_cast<char *>(s[1]) + s[2] * elemSize;
+  char *dBase = reinterpret_cast<char *>(d[1]) + d[2] * elemSize;
+  const int64_t *sizes = s + 3, *sStrides = s + 3 + rank,
+                *dStrides = d + 3 + rank;
+  int64_t total = 1;
+  for (int64_t i = 0; i < rank; ++i)
+    total *= sizes[i];
+  if (total == 0)
+    return;
+  std::vector<int64_t> index(rank, 0);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t so = 0, dof = 0;
+    for (int64_t i = 0; i < rank; ++i) {
+      so += index[i] * sStrides[i];
+      dof += index[i] * dStrides[i];
+    }
+    std::memcpy(dBase + dof * elemSize, sBase + so * elemSize, elemSize);
+    for (int64_t i = rank - 1; i >= 0; --i) {
+      if (++index[i] < sizes[i])
+        break;
+      index[i] = 0;
+    }
+  }
+}
