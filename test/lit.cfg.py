@@ -11,7 +11,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.hybrid_obj_root, "test")
-config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py",
+config.excludes = ["Inputs", "__pycache__", "CMakeLists.txt", "README.md", "lit.cfg.py",
                    "lit.site.cfg.py"]
 
 config.substitutions.append(("%hybrid_src_root", config.hybrid_src_root))
@@ -23,6 +23,13 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
     ["hybrid-opt", "hybrid-compile", "hybrid-run"], [config.hybrid_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-translate"], [config.llvm_tools_dir])
+
+# Building applications against compiled models.
+config.substitutions.append(("%host_cc", config.host_cc))
+config.substitutions.append(("%hybrid_include", os.path.join(config.hybrid_src_root, "include")))
+config.substitutions.append(("%hybrid_runtime", os.path.join(config.hybrid_obj_root, "lib", "Runtime", "libhybrid_runtime.a")))
+config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
+config.substitutions.append(("%python", "python3"))
 
 # Optional features: what a GPU-less machine can still check.
 _cuda_root = next((os.environ[v] for v in ("CUDA_HOME", "CUDA_ROOT", "CUDA_PATH")

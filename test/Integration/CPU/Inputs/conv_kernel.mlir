@@ -1,0 +1,6 @@
+// A depthwise causal conv of width 2 over [1, 5, 3].
+func.func @conv(%x: tensor<1x5x3xf32>, %w: tensor<2x3xf32>) -> tensor<1x5x3xf32> {
+  %y, %s = hybrid.causal_conv1d x(%x : tensor<1x5x3xf32>) weight(%w : tensor<2x3xf32>)
+      -> tensor<1x5x3xf32>, tensor<1x1x3xf32>
+  return %y : tensor<1x5x3xf32>
+}
