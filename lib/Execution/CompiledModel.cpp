@@ -45,6 +45,8 @@ CompiledModel::compile(const ModelSpec &spec,
   if (!jit)
     return jit.takeError();
   model->jit = std::move(*jit);
+  if (llvm::Error e = model->jit->materialize("forward"))
+    return std::move(e);
   return model;
 }
 

@@ -73,6 +73,13 @@ JitModule::compile(ModuleOp module, const CPUPipelineOptions &options) {
   return std::unique_ptr<JitModule>(new JitModule(std::move(*engine)));
 }
 
+llvm::Error JitModule::materialize(llvm::StringRef func) {
+  auto fn = engine->lookupPacked(("_mlir_ciface_" + func).str());
+  if (!fn)
+    return fn.takeError();
+  return llvm::Error::success();
+}
+
 llvm::Error JitModule::call(llvm::StringRef func,
                             llvm::ArrayRef<HostTensor *> args) {
   // One strided memref descriptor per argument:

@@ -45,6 +45,10 @@ public:
   /// arguments like inputs.
   llvm::Error call(llvm::StringRef func, llvm::ArrayRef<HostTensor *> args);
 
+  /// Generates the machine code of `func` now (the JIT otherwise does it at
+  /// the first call).
+  llvm::Error materialize(llvm::StringRef func);
+
 private:
   explicit JitModule(std::unique_ptr<ExecutionEngine> engine);
   std::unique_ptr<ExecutionEngine> engine;

@@ -1,0 +1,316 @@
+//===- hybrid-bench.cpp - Benchmarks of compiled ops and models -*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// Measures this machine's f32 FMA peak, then every benchmark of
+// docs/Performance.md: each hybrid op compiled alone at the shapes,
+// and each preset as a whole model; reports median and best time, GFLOP/s
+// and the fraction of the measured peak, as a Markdown table.
+//
+//   hybrid-bench --omp-threads 1      (OMP_NUM_THREADS; the peak uses as
+//   hybrid-bench --omp-threads 2       many threads)
+//   hybrid-bench --quick-shapes       (small shapes: a smoke test)
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
+#include "hybrid/Execution/CompiledModel.h"
+#include "hybrid/Execution/Jit.h"
+#include "hybrid/Frontend/ModelSummary.h"
+#include "hybrid/Frontend/WeightInit.h"
+#include "hybrid/InitAllDialects.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/MLIRContext.h"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <random>
+#include <thread>
+
+using namespace mlir;
+using namespace mlir::hybrid;
+namespace cl = llvm::cl;
+
+/// The FMA peak kernel (Peak.cpp, compiled for the host CPU): GFLOP/s of one
+/// thread running independent vector FMAs for about `seconds`.
+double measureFmaPeakOneThread(double seconds);
+
+namespace {
+cl::opt<int> threads("omp-threads", cl::desc("OpenMP threads (and peak threads)"),
+                     cl::init(1));
+cl::opt<int> repeat("bench-repeat", cl::desc("Timed runs per benchmark"),
+                    cl::init(5));
+cl::opt<bool> quick("quick-shapes", cl::desc("Small shapes (a smoke test)"));
+cl::opt<std::string> only("bench-filter",
+                          cl::desc("Run benchmarks whose name contains this"),
+                          cl::init(""));
+
+double now() {
+  return std::chrono::duration<double>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+HostTensor random(std::vector<int64_t> shape, std::mt19937 &rng, double lo,
+                  double hi) {
+  HostTensor t(std::move(shape));
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (float &v : t.data)
+    v = dist(rng);
+  return t;
+}
+
+struct Result {
+  std::string name, shape;
+  double median = 0, best = 0, flops = 0;
+};
+
+double peakGflops = 0;
+std::vector<Result> results;
+
+void report(const Result &r) {
+  double g = r.flops / r.median / 1e9;
+  llvm::outs() << "| " << r.name << " | " << r.shape << " | "
+               << llvm::format("%.2f", r.median * 1e3) << " | "
+               << llvm::format("%.2f", r.best * 1e3) << " | "
+               << llvm::format("%.2f", g) << " | "
+               << llvm::format("%.1f%%", 100.0 * g / peakGflops) << " |\n";
+  llvm::outs().flush();
+}
+
+/// Times `run` (after one warm-up call).
+std::pair<double, double> timeIt(const std::function<void()> &run) {
+  run();
+  std::vector<double> t;
+  for (int i = 0; i < std::max(1, int(repeat)); ++i) {
+    double a = now();
+    run();
+    t.push_back(now() - a);
+  }
+  std::sort(t.begin(), t.end());
+  return {t[t.size() / 2], t.front()};
+}
+
+using Body =
+    std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
+
+/// Compiles one op over `inputs` into `outputs` and times it.
+void benchOp(const std::string &name, const std::string &shape,
+             std::vector<HostTensor> &inputs,
+             std::vector<std::vector<int64_t>> outShapes, double flops,
+             const Body &body) {
+  if (!only.empty() && name.find(only) == std::string::npos)
+    return;
+  MLIRContext ctx;
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registry.insert<func::FuncDialect, bufferization::BufferizationDialect,
+                  memref::MemRefDialect>();
+  ctx.appendDialectRegistry(registry);
+  ctx.loadAllAvailableDialects();
+  OpBuilder b(&ctx);
+  Location loc = b.getUnknownLoc();
+  SmallVector<Type> types;
+  for (HostTensor &t : inputs)
+    types.push_back(RankedTensorType::get(t.shape, b.getF32Type()));
+  for (auto &s : outShapes)
+    types.push_back(MemRefType::get(s, b.getF32Type()));
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  auto fn = func::FuncOp::create(b, loc, "kernel", b.getFunctionType(types, {}));
+  Block *entry = fn.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  SmallVector<Value> res =
+      body(b, loc, entry->getArguments().take_front(inputs.size()));
+  for (auto [i, r] : llvm::enumerate(res)) {
+    auto m = bufferization::MaterializeInDestinationOp::create(
+        b, loc, r, entry->getArgument(inputs.size() + i));
+    m.setRestrict(true);
+    m.setWritable(true);
+  }
+  func::ReturnOp::create(b, loc);
+  emitCInterfaces(*module);
+  auto jit = JitModule::compile(*module);
+  if (!jit) {
+    llvm::errs() << name << ": " << llvm::toString(jit.takeError()) << "\n";
+    return;
+  }
+  std::vector<HostTensor> outs;
+  for (auto &s : outShapes)
+    outs.emplace_back(s);
+  std::vector<HostTensor *> args;
+  for (HostTensor &t : inputs)
+    args.push_back(&t);
+  for (HostTensor &t : outs)
+    args.push_back(&t);
+  auto [median, best] = timeIt([&] {
+    if (llvm::Error e = (*jit)->call("kernel", args))
+      llvm::errs() << llvm::toString(std::move(e)) << "\n";
+  });
+  Result r{name, shape, median, best, flops};
+  report(r);
+  results.push_back(r);
+}
+
+void benchSsm(int64_t b, int64_t t, int64_t d, int64_t n) {
+  std::mt19937 rng(1);
+  std::vector<HostTensor> in{random({b, t, d}, rng, -1, 1),
+                             random({b, t, d}, rng, -3, 0),
+                             random({d, n}, rng, -2, -0.1),
+                             random({b, t, 1, n}, rng, -1, 1),
+                             random({b, t, 1, n}, rng, -1, 1),
+                             random({d}, rng, -1, 1),
+                             random({b, t, d}, rng, -1, 1)};
+  std::string shape = llvm::formatv("B={0} T={1} D_i={2} N={3}", b, t, d, n).str();
+  benchOp("ssm_scan", shape, in, {{b, t, d}, {b, d, n}},
+          7.0 * b * t * d * n, [](OpBuilder &bb, Location l, ValueRange v) {
+            auto op = SsmScanOp::create(bb, l, v[0], v[1], v[2], v[3], v[4],
+                                        v[5], v[6], Value(), Value(), true);
+            return SmallVector<Value>{op.getY(), op.getFinalState()};
+          });
+}
+
+void benchWkv(int64_t t, int64_t h, int64_t k) {
+  std::mt19937 rng(2);
+  std::vector<HostTensor> in{
+      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -0.5, 0.5),
+      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -1, -0.01),
+      random({h, k}, rng, -1, 1)};
+  std::string shape = llvm::formatv("B=1 T={0} H={1} K=V={2}", t, h, k).str();
+  benchOp("wkv rwkv6", shape, in, {{1, t, h, k}, {1, h, k, k}},
+          5.0 * t * h * k * k, [](OpBuilder &bb, Location l, ValueRange v) {
+            auto op = WkvOp::create(bb, l, WkvVariant::rwkv6, v[0], v[1], v[2],
+                                    v[3], v[4]);
+            return SmallVector<Value>{op.getO(), op.getFinalState()};
+          });
+}
+
+void benchDelta(int64_t t, int64_t h, int64_t k, bool gated) {
+  std::mt19937 rng(3);
+  std::vector<HostTensor> in{
+      random({1, t, h, k}, rng, -0.1, 0.1), random({1, t, h, k}, rng, -0.1, 0.1),
+      random({1, t, h, k}, rng, -1, 1), random({1, t, h}, rng, 0, 1)};
+  if (gated)
+    in.push_back(random({1, t, h}, rng, -0.5, 0));
+  std::string shape = llvm::formatv("B=1 T={0} H={1} K=V={2}", t, h, k).str();
+  benchOp(gated ? "delta_rule (gated)" : "delta_rule", shape, in,
+          {{1, t, h, k}, {1, h, k, k}}, (gated ? 7.0 : 6.0) * t * h * k * k,
+          [gated](OpBuilder &bb, Location l, ValueRange v) {
+            auto op = DeltaRuleOp::create(bb, l, v[0], v[1], v[2], v[3],
+                                          gated ? v[4] : Value());
+            return SmallVector<Value>{op.getO(), op.getFinalState()};
+          });
+}
+
+void benchAttention(int64_t t, int64_t h, int64_t dh, int64_t w) {
+  std::mt19937 rng(4);
+  std::vector<HostTensor> in{random({1, t, h, dh}, rng, -1, 1),
+                             random({1, t, h, dh}, rng, -1, 1),
+                             random({1, t, h, dh}, rng, -1, 1)};
+  double keys = 0;
+  for (int64_t i = 0; i < t; ++i)
+    keys += std::min(i + 1, w);
+  std::string shape = llvm::formatv("B=1 T={0} H={1} d_h={2} W={3}", t, h, dh, w).str();
+  benchOp("windowed_attention", shape, in, {{1, t, h, dh}},
+          4.0 * h * dh * keys, [w](OpBuilder &bb, Location l, ValueRange v) {
+            return SmallVector<Value>{WindowedAttentionOp::create(
+                bb, l, v[0], v[1], v[2], w, std::nullopt, false)};
+          });
+}
+
+void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
+  std::string name = "model " + preset;
+  if (!only.empty() && name.find(only) == std::string::npos)
+    return;
+  frontend::SpecSources sources;
+  sources.preset = preset;
+  sources.overrides = {"embed_dim=" + std::to_string(hidden),
+                       "hidden_size=" + std::to_string(hidden)};
+  auto spec = frontend::parseModelSpec(sources);
+  if (!spec) {
+    llvm::errs() << llvm::toString(spec.takeError()) << "\n";
+    return;
+  }
+  auto model = CompiledModel::compile(*spec);
+  if (!model) {
+    llvm::errs() << llvm::toString(model.takeError()) << "\n";
+    return;
+  }
+  std::vector<HostTensor> weights = frontend::randomWeights((*model)->weights(), 1);
+  HostTensor input = frontend::randomInput(1, t, hidden, 1), out;
+  MLIRContext ctx;
+  DialectRegistry registry;
+  frontend::registerFrontendDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  frontend::BuiltModel built = frontend::buildModel(&ctx, *spec);
+  frontend::ModelSummary summary = frontend::summarize(*spec, built, t);
+  auto [median, best] = timeIt([&] {
+    if (llvm::Error e = (*model)->run(input, weights, out))
+      llvm::errs() << llvm::toString(std::move(e)) << "\n";
+  });
+  Result r{name,
+           llvm::formatv("B=1 T={0} hidden={1}, {2} tok/s", t, hidden,
+                         int64_t(t / median))
+               .str(),
+           median, best, summary.flopsPerToken * t};
+  report(r);
+  results.push_back(r);
+}
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "hybrid-bench\n");
+  if (threads < 1)
+    threads = 1;
+  // Before libomp starts (the JIT loads it at the first compile).
+  setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
+
+  // The peak: every thread runs the FMA kernel at the same time.
+  std::vector<double> perThread(threads);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&, i] { perThread[i] = measureFmaPeakOneThread(quick ? 0.2 : 1.0); });
+  for (auto &t : pool)
+    t.join();
+  for (double g : perThread)
+    peakGflops += g;
+  llvm::outs() << "Measured f32 FMA peak: " << llvm::format("%.1f", peakGflops)
+               << " GFLOP/s on " << threads << " thread(s)\n\n"
+               << "| benchmark | shape | median ms | best ms | GFLOP/s | of peak |\n"
+               << "|---|---|---|---|---|---|\n";
+  if (quick) {
+    benchSsm(1, 64, 40, 16);
+    benchWkv(64, 2, 64);
+    benchDelta(64, 2, 64, false);
+    benchAttention(128, 2, 64, 32);
+    benchModel("jamba", 64, 32);
+    return 0;
+  }
+  for (int64_t b : {1, 4})
+    for (int64_t t : {1024, 4096})
+      benchSsm(b, t, 1536, 16);
+  for (int64_t t : {1024, 4096}) {
+    benchWkv(t, 32, 64);
+    benchDelta(t, 32, 64, false);
+    benchDelta(t, 32, 64, true);
+  }
+  benchAttention(4096, 8, 64, 512);
+  for (const char *p : {"jamba", "nemotron_h", "minimal_attn", "parallel"})
+    benchModel(p, 256, 1024);
+  return 0;
+}
