@@ -428,6 +428,19 @@ extern "C" hybrid_status hybrid_model_forward(const hybrid_model *model,
   return HYBRID_OK;
 }
 
+extern "C" hybrid_status hybrid_model_weight(const hybrid_model *model,
+                                             int32_t index,
+                                             const float **data) {
+  if (!model || !data)
+    return fail(HYBRID_INVALID_ARGUMENT, "hybrid_model_weight: null argument");
+  if (index < 0 || index >= model->desc->num_weights)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "weight index " + std::to_string(index) + " out of range [0, " +
+                    std::to_string(model->desc->num_weights) + ")");
+  *data = model->weights[index];
+  return HYBRID_OK;
+}
+
 extern "C" void hybrid_model_destroy(hybrid_model *model) { delete model; }
 
 //===----------------------------------------------------------------------===//

@@ -17,7 +17,10 @@
 #include "hybrid/Frontend/WeightInit.h"
 #include "hybrid/Reference/Model.h"
 
+#include "hybrid/Runtime/hybrid_runtime.h"
+
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -26,7 +29,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 using namespace mlir::hybrid;
@@ -67,6 +72,25 @@ cl::opt<int> benchOpt("bench",
                       cl::init(0), cl::cat(runCat));
 cl::opt<bool> noOpenmp("no-openmp", cl::desc("Compile serial code"),
                        cl::cat(runCat));
+cl::opt<std::string> weightsFile(
+    "weights",
+    cl::desc("Read the weights from a .safetensors file instead of "
+             "generating them"),
+    cl::value_desc("file"), cl::cat(runCat));
+cl::opt<std::string> inputNpy(
+    "input",
+    cl::desc("Read the input [batch, seq, embed_dim] from a .npy file (f4, "
+             "C order); sets --batch and --seq-len"),
+    cl::value_desc("file.npy"), cl::cat(runCat));
+cl::opt<std::string> library(
+    "library",
+    cl::desc("Run a model compiled ahead of time (hybrid-compile "
+             "--emit=shared) through the C runtime instead of the JIT; the "
+             "spec describes it (weights, reference)"),
+    cl::value_desc("lib.so"), cl::cat(runCat));
+cl::opt<std::string> libraryModel(
+    "library-model", cl::desc("The model's C name in --library"),
+    cl::init("model"), cl::value_desc("name"), cl::cat(runCat));
 cl::opt<std::string> saveWeights(
     "save-weights",
     cl::desc("Write the random weights used to a .safetensors file"),
@@ -84,6 +108,63 @@ int fail(const llvm::Twine &msg) {
 double seconds(std::chrono::steady_clock::time_point a,
                std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
+}
+
+/// Reads a little-endian f4, C-order .npy file.
+llvm::Expected<HostTensor> readNpy(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer)
+    return llvm::createStringError(buffer.getError(), "cannot read '%s'",
+                                   path.str().c_str());
+  llvm::StringRef bytes = (*buffer)->getBuffer();
+  auto bad = [&](const llvm::Twine &why) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "'" + path + "': " + why);
+  };
+  if (bytes.size() < 10 || !bytes.starts_with("\x93NUMPY"))
+    return bad("not a .npy file");
+  unsigned major = static_cast<unsigned char>(bytes[6]);
+  size_t headerLen, start;
+  if (major == 1) {
+    headerLen = static_cast<unsigned char>(bytes[8]) |
+                (static_cast<unsigned char>(bytes[9]) << 8);
+    start = 10;
+  } else {
+    if (bytes.size() < 12)
+      return bad("truncated header");
+    headerLen = 0;
+    for (int i = 3; i >= 0; --i)
+      headerLen = (headerLen << 8) | static_cast<unsigned char>(bytes[8 + i]);
+    start = 12;
+  }
+  if (start + headerLen > bytes.size())
+    return bad("truncated header");
+  llvm::StringRef header = bytes.substr(start, headerLen);
+  if (!header.contains("'descr': '<f4'"))
+    return bad("expected dtype '<f4' (float32), header " + header.trim());
+  if (header.contains("'fortran_order': True"))
+    return bad("expected C order");
+  size_t open = header.find("'shape': (");
+  if (open == llvm::StringRef::npos)
+    return bad("no shape in header");
+  llvm::StringRef dims =
+      header.substr(open + 10).take_until([](char c) { return c == ')'; });
+  HostTensor t;
+  llvm::SmallVector<llvm::StringRef> parts;
+  dims.split(parts, ',', -1, false);
+  for (llvm::StringRef p : parts) {
+    int64_t d;
+    if (p.trim().getAsInteger(10, d))
+      return bad("bad shape '(" + dims + ")'");
+    t.shape.push_back(d);
+  }
+  t.data.assign(t.numElements(), 0.0f);
+  llvm::StringRef data = bytes.substr(start + headerLen);
+  if (data.size() != t.data.size() * 4)
+    return bad("expected " + std::to_string(t.data.size() * 4) +
+               " bytes of data, found " + std::to_string(data.size()));
+  std::memcpy(t.data.data(), data.data(), data.size());
+  return t;
 }
 
 std::string shapeString(const std::vector<int64_t> &shape) {
@@ -152,9 +233,47 @@ int main(int argc, char **argv) {
                << " parameters; compiled in "
                << llvm::format("%.2f", seconds(t0, t1)) << " s\n";
 
-  std::vector<HostTensor> weights =
-      randomWeights((*model)->weights(), seedOpt);
-  HostTensor input = randomInput(batchOpt, seq, spec->embedDim, seedOpt);
+  std::vector<HostTensor> weights;
+  if (!weightsFile.empty()) {
+    // Through the runtime's safetensors reader, as applications load them.
+    std::vector<std::string> names;
+    std::vector<hybrid_weight_info> info;
+    for (const WeightInfo &w : (*model)->weights())
+      info.push_back({w.name.c_str(), int32_t(w.shape.size()),
+                      w.shape.data()});
+    hybrid_model_desc desc{"hybrid-run", spec->embedDim, spec->hiddenSize,
+                           0, 0, int32_t(info.size()), info.data(),
+                           [](void **) {}};
+    hybrid_model *loaded = nullptr;
+    if (hybrid_model_create_from_file(&desc, weightsFile.c_str(), &loaded) !=
+        HYBRID_OK)
+      return fail(hybrid_last_error());
+    for (auto [i, w] : llvm::enumerate((*model)->weights())) {
+      const float *data;
+      hybrid_model_weight(loaded, i, &data);
+      HostTensor t(w.shape);
+      std::memcpy(t.data.data(), data, t.data.size() * 4);
+      weights.push_back(std::move(t));
+    }
+    hybrid_model_destroy(loaded);
+  } else {
+    weights = randomWeights((*model)->weights(), seedOpt);
+  }
+  HostTensor input;
+  if (!inputNpy.empty()) {
+    auto loaded = readNpy(inputNpy);
+    if (!loaded)
+      return fail(llvm::toString(loaded.takeError()));
+    input = std::move(*loaded);
+    if (input.shape.size() != 3 || input.shape[2] != spec->embedDim)
+      return fail("--input must be [batch, seq, " +
+                  std::to_string(spec->embedDim) + "], got " +
+                  shapeString(input.shape));
+    seq = input.shape[1];
+  } else {
+    input = randomInput(batchOpt, seq, spec->embedDim, seedOpt);
+  }
+  int64_t batch = input.shape[0];
   if (!saveWeights.empty())
     if (llvm::Error e =
             writeSafetensors(saveWeights, (*model)->weights(), weights))
@@ -169,7 +288,39 @@ int main(int argc, char **argv) {
   }
   HostTensor output;
   auto t2 = std::chrono::steady_clock::now();
-  if (llvm::Error e = (*model)->run(input, weights, output))
+  // The forward pass: the JIT, or the ahead-of-time library.
+  std::function<llvm::Error()> runOnce;
+  std::vector<const float *> buffers;
+  hybrid_model *aot = nullptr;
+  if (!library.empty()) {
+    std::string err;
+    if (llvm::sys::DynamicLibrary::LoadLibraryPermanently(library.c_str(),
+                                                          &err))
+      return fail("cannot load '" + library + "': " + err);
+    auto *desc = static_cast<const hybrid_model_desc *>(
+        llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(
+            (libraryModel + "_model").c_str()));
+    if (!desc)
+      return fail("'" + library + "' has no model '" + libraryModel +
+                  "' (symbol " + libraryModel + "_model)");
+    for (HostTensor &w : weights)
+      buffers.push_back(w.data.data());
+    if (hybrid_model_create_from_buffers(desc, buffers.data(), buffers.size(),
+                                         &aot) != HYBRID_OK)
+      return fail(hybrid_last_error());
+    output = HostTensor((*model)->outputShape(batch, seq));
+    runOnce = [&]() -> llvm::Error {
+      if (hybrid_model_forward(aot, input.data.data(), batch, seq,
+                               output.data.data(), output.data.size()) !=
+          HYBRID_OK)
+        return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                       hybrid_last_error());
+      return llvm::Error::success();
+    };
+  } else {
+    runOnce = [&] { return (*model)->run(input, weights, output); };
+  }
+  if (llvm::Error e = runOnce())
     return fail(llvm::toString(std::move(e)));
   auto t3 = std::chrono::steady_clock::now();
 
@@ -180,7 +331,7 @@ int main(int argc, char **argv) {
     absSum += std::abs(v);
     finite &= std::isfinite(v);
   }
-  int64_t tokens = batchOpt * seq;
+  int64_t tokens = batch * seq;
   llvm::outs() << "input     " << shapeString(input.shape) << "\n"
                << "output    " << shapeString(output.shape) << "\n"
                << "checksum  sum " << llvm::format("%.6e", sum)
@@ -195,7 +346,7 @@ int main(int argc, char **argv) {
     std::vector<double> times;
     for (int i = 0; i < benchOpt; ++i) {
       auto a = std::chrono::steady_clock::now();
-      if (llvm::Error e = (*model)->run(input, weights, output))
+      if (llvm::Error e = runOnce())
         return fail(llvm::toString(std::move(e)));
       times.push_back(seconds(a, std::chrono::steady_clock::now()));
     }
@@ -229,5 +380,6 @@ int main(int argc, char **argv) {
     if (!ok)
       return 1;
   }
+  hybrid_model_destroy(aot);
   return 0;
 }

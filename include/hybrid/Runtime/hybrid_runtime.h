@@ -99,6 +99,11 @@ hybrid_status hybrid_model_forward(const hybrid_model *model,
                                    int64_t seq_len, float *output,
                                    size_t output_capacity);
 
+/** The weights of a model (for inspection): a pointer to weight `index`
+ *  (desc->weights order), valid while the model lives. */
+hybrid_status hybrid_model_weight(const hybrid_model *model, int32_t index,
+                                  const float **data);
+
 void hybrid_model_destroy(hybrid_model *model);
 
 #ifdef __cplusplus
