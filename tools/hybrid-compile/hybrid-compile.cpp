@@ -284,8 +284,13 @@ int compileSpec(MLIRContext &context) {
   std::string name = !modelName.empty() ? std::string(modelName)
                      : spec->preset  ? presetName(*spec->preset).str()
                                      : std::string("model");
-  if (!StringRef(name).take_front(1).find_first_of("0123456789") ||
-      !llvm::all_of(name, [](char c) { return std::isalnum(c) || c == '_'; }))
+  auto isIdentifier = [](StringRef n) {
+    return !n.empty() && !std::isdigit(static_cast<unsigned char>(n[0])) &&
+           llvm::all_of(n, [](char c) {
+             return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+           });
+  };
+  if (!isIdentifier(name))
     return fail("--model-name '" + name + "' is not a C identifier");
   if (emit == Emit::Manifest)
     return writeOutput([&](llvm::raw_ostream &os) {
