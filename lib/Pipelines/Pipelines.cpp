@@ -38,8 +38,8 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   pm.addPass(createConvertHybridToSCF(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   if (options.vectorizeLinalg) {
+    // (Fuses elementwise ops itself, never into contractions.)
     pm.addNestedPass<func::FuncOp>(createHybridTileAndVectorize());
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());

@@ -175,6 +175,21 @@ struct HybridTileAndVectorizePass
 
   void runOnOperation() override {
     func::FuncOp fn = getOperation();
+    // Fuse elementwise producers into elementwise consumers only: fusing one
+    // into a contraction would recompute it for every output column (the
+    // upstream pass does, so it is not in the pipeline).
+    {
+      RewritePatternSet fusion(&getContext());
+      linalg::populateElementwiseOpsFusionPatterns(
+          fusion, [](OpOperand *operand) {
+            auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+            return consumer && consumer.getNumReductionLoops() == 0 &&
+                   operand->get().getDefiningOp() &&
+                   operand->get().hasOneUse();
+          });
+      if (failed(applyPatternsGreedily(fn, std::move(fusion))))
+        return signalPassFailure();
+    }
     SmallVector<linalg::LinalgOp> ops;
     for (Operation &op : fn.getBody().front())
       if (auto l = dyn_cast<linalg::LinalgOp>(&op);

@@ -50,7 +50,9 @@ def HybridTileAndVectorize
     : Pass<"hybrid-tile-and-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile the top-level linalg ops into parallel tiles and vectorize";
   let description = [{
-    For every linalg op at the top level of a function (projections,
+    First fuses elementwise producers into elementwise consumers (never into
+    contractions, where they would be recomputed for every output column).
+    Then, for every linalg op at the top level of a function (projections,
     elementwise gates, norms, the causal convolution's taps): tiles its
     parallel loops with `scf.forall` (the last two parallel dimensions by
     `rows` x `cols`, the others by 1), fuses a `linalg.fill` that
