@@ -18,6 +18,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
@@ -781,4 +782,27 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
   if (notesOut)
     llvm::append_range(*notesOut, r.notes);
   return spec;
+}
+
+llvm::Expected<SpecSources> mlir::hybrid::frontend::specSourcesFromCommandLine(
+    StringRef file, StringRef preset, llvm::ArrayRef<std::string> overrides) {
+  SpecSources sources;
+  if (!file.empty()) {
+    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(file);
+    if (!buffer)
+      return llvm::createStringError(buffer.getError(), "cannot read '%s': %s",
+                                     file.str().c_str(),
+                                     buffer.getError().message().c_str());
+    sources.jsonText = (*buffer)->getBuffer().str();
+    sources.jsonName = file.str();
+  }
+  if (!preset.empty())
+    sources.preset = preset.str();
+  sources.overrides.assign(overrides.begin(), overrides.end());
+  if (!sources.jsonText && !sources.preset && sources.overrides.empty())
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "no model given: pass a spec file, or --preset NAME and/or --set "
+        "key=value (see --help)");
+  return sources;
 }

@@ -240,24 +240,14 @@ int compileMlirFile(MLIRContext &context) {
 }
 
 int compileSpec(MLIRContext &context) {
-  SpecSources sources;
-  if (!inputFile.empty()) {
-    auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(inputFile);
-    if (!buffer)
-      return fail("cannot read '" + inputFile + "': " +
-                  buffer.getError().message());
-    sources.jsonText = (*buffer)->getBuffer().str();
-    sources.jsonName = inputFile;
-  }
-  if (!presetOpt.empty())
-    sources.preset = presetOpt;
-  sources.overrides.assign(setOpts.begin(), setOpts.end());
-  if (!sources.jsonText && !sources.preset && sources.overrides.empty())
-    return fail("no model given: pass a spec file, or --preset NAME and/or "
-                "--set key=value (see --help)");
+  std::vector<std::string> sets(setOpts.begin(), setOpts.end());
+  llvm::Expected<SpecSources> sources =
+      specSourcesFromCommandLine(inputFile, presetOpt, sets);
+  if (!sources)
+    return fail(llvm::toString(sources.takeError()));
 
   std::vector<SpecDiagnostic> notes;
-  llvm::Expected<ModelSpec> spec = parseModelSpec(sources, &notes);
+  llvm::Expected<ModelSpec> spec = parseModelSpec(*sources, &notes);
   if (!spec) {
     llvm::errs() << llvm::toString(spec.takeError()) << "\n";
     return 1;

@@ -185,23 +185,13 @@ int main(int argc, char **argv) {
   if (batchOpt < 1 || seqOpt < 0 || benchOpt < 0)
     return fail("--batch must be >= 1, --seq-len and --bench >= 0");
 
-  SpecSources sources;
-  if (!inputFile.empty()) {
-    auto buffer = llvm::MemoryBuffer::getFile(inputFile);
-    if (!buffer)
-      return fail("cannot read '" + inputFile + "': " +
-                  buffer.getError().message());
-    sources.jsonText = (*buffer)->getBuffer().str();
-    sources.jsonName = inputFile;
-  }
-  if (!presetOpt.empty())
-    sources.preset = presetOpt;
-  sources.overrides.assign(setOpts.begin(), setOpts.end());
-  if (!sources.jsonText && !sources.preset && sources.overrides.empty())
-    return fail("no model given: pass a spec file, or --preset NAME and/or "
-                "--set key=value");
+  std::vector<std::string> sets(setOpts.begin(), setOpts.end());
+  llvm::Expected<SpecSources> sources =
+      specSourcesFromCommandLine(inputFile, presetOpt, sets);
+  if (!sources)
+    return fail(llvm::toString(sources.takeError()));
   std::vector<SpecDiagnostic> notes;
-  llvm::Expected<ModelSpec> spec = parseModelSpec(sources, &notes);
+  llvm::Expected<ModelSpec> spec = parseModelSpec(*sources, &notes);
   if (!spec) {
     llvm::errs() << llvm::toString(spec.takeError()) << "\n";
     return 1;

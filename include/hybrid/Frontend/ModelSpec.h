@@ -132,6 +132,13 @@ llvm::Expected<ModelSpec> parseModelSpec(const SpecSources &sources,
                                          std::vector<SpecDiagnostic> *notes =
                                              nullptr);
 
+/// The sources of a command line: a spec file (read here; "-" is stdin),
+/// `--preset` and `--set` values. Fails when the file cannot be read or
+/// nothing describes a model.
+llvm::Expected<SpecSources>
+specSourcesFromCommandLine(llvm::StringRef file, llvm::StringRef preset,
+                           llvm::ArrayRef<std::string> overrides);
+
 /// Every key a spec may have, in documentation order.
 llvm::ArrayRef<llvm::StringRef> specKeys();
 
