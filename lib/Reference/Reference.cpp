@@ -291,7 +291,7 @@ void causalConv1d(const HostTensor &x, const HostTensor &weight,
 
 void windowedAttention(const HostTensor &q, const HostTensor &k,
                        const HostTensor &v, int64_t window, double scale,
-                       bool qkNorm, HostTensor &o) {
+                       bool qkNorm, HostTensor &o, const HostTensor *keyMask) {
   int64_t nb = q.dim(0), nt = q.dim(1), hq = q.dim(2), dk = q.dim(3);
   int64_t ns = k.dim(1), hkv = k.dim(2), dv = v.dim(3);
   o = HostTensor({nb, nt, hq, dv});
@@ -320,8 +320,12 @@ void windowedAttention(const HostTensor &q, const HostTensor &k,
         int64_t lo = window > 0 ? std::max<int64_t>(0, p - window + 1) : 0;
         std::vector<double> qi = row(q, b, i, h);
         std::vector<double> scores;
+        std::vector<int64_t> keys;
         double best = -std::numeric_limits<double>::infinity();
         for (int64_t j = lo; j <= p; ++j) {
+          if (keyMask && View{keyMask}({b, j}) == 0.0)
+            continue;
+          keys.push_back(j);
           std::vector<double> kj = row(k, b, j, g);
           double s = 0.0;
           for (int64_t d = 0; d < dk; ++d)
@@ -337,9 +341,9 @@ void windowedAttention(const HostTensor &q, const HostTensor &k,
         }
         for (int64_t d = 0; d < dv; ++d) {
           double acc = 0.0;
-          for (int64_t j = lo; j <= p; ++j)
-            acc += scores[j - lo] * View{&v}({b, j, g, d});
-          MutView{&o}({b, i, h, d}) = acc / denom;
+          for (size_t n = 0; n < keys.size(); ++n)
+            acc += scores[n] * View{&v}({b, keys[n], g, d});
+          MutView{&o}({b, i, h, d}) = keys.empty() ? 0.0 : acc / denom;
         }
       }
     }

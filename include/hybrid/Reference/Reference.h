@@ -67,10 +67,12 @@ void causalConv1d(const HostTensor &x, const HostTensor &weight,
                   HostTensor &y, HostTensor &stateT);
 
 /// Causal sliding-window attention. q [B,T,Hq,Dk]; k [B,S,Hkv,Dk];
-/// v [B,S,Hkv,Dv]; window 0 = full causal.
+/// v [B,S,Hkv,Dv]; window 0 = full causal; keyMask [B,S] (nonzero = key
+/// valid), optional. A query with no valid key outputs zeros.
 void windowedAttention(const HostTensor &q, const HostTensor &k,
                        const HostTensor &v, int64_t window, double scale,
-                       bool qkNorm, HostTensor &o);
+                       bool qkNorm, HostTensor &o,
+                       const HostTensor *keyMask = nullptr);
 
 /// LayerNorm / RMSNorm over the last dimension.
 void layerNorm(const HostTensor &x, const HostTensor *weight,

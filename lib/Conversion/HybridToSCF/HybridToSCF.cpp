@@ -764,23 +764,50 @@ struct LowerWindowedAttention : OpRewritePattern<WindowedAttentionOp> {
           Value m0 = e.cst(e.f32(), -std::numeric_limits<double>::infinity());
           Value l0 = e.cst(e.f32(), 0.0);
           Value acc0 = e.cst(VectorType::get({dv}, e.f32()), 0.0);
+          // One online-softmax step for key j.
+          auto update = [&](OpBuilder &b, Location l, Value j,
+                            ValueRange it) -> SmallVector<Value> {
+            Emit e{b, l};
+            Value kv = e.read(k, {bi, j, g, e.idx(0)}, {dk});
+            Value s = e.sum(e.mul(qv, kv));
+            Value m = e.max(it[0], s);
+            Value corr = e.exp(e.sub(it[0], m));
+            Value pj = e.exp(e.sub(s, m));
+            Value lsum = e.add(e.mul(it[1], corr), pj);
+            Value vv = e.read(v, {bi, j, g, e.idx(0)}, {dv});
+            Value acc = e.add(e.mul(it[2], e.broadcast(corr, {dv})),
+                              e.mul(vv, e.broadcast(pj, {dv})));
+            return {m, lsum, acc};
+          };
+          Value mask = op.getKeyMask();
           auto loop = scf::ForOp::create(
               b, l, start, end, e.idx(1), ValueRange{m0, l0, acc0},
               [&](OpBuilder &b, Location l, Value j, ValueRange it) {
-                Emit e{b, l};
-                Value kv = e.read(k, {bi, j, g, e.idx(0)}, {dk});
-                Value s = e.sum(e.mul(qv, kv));
-                Value m = e.max(it[0], s);
-                Value corr = e.exp(e.sub(it[0], m));
-                Value pj = e.exp(e.sub(s, m));
-                Value lsum = e.add(e.mul(it[1], corr), pj);
-                Value vv = e.read(v, {bi, j, g, e.idx(0)}, {dv});
-                Value acc = e.add(e.mul(it[2], e.broadcast(corr, {dv})),
-                                  e.mul(vv, e.broadcast(pj, {dv})));
-                scf::YieldOp::create(b, l, ValueRange{m, lsum, acc});
+                if (!mask) {
+                  scf::YieldOp::create(b, l, update(b, l, j, it));
+                  return;
+                }
+                // Masked keys are skipped (their score must not enter the
+                // running maximum).
+                Value valid = tensor::ExtractOp::create(b, l, mask,
+                                                        ValueRange{bi, j});
+                auto branch = scf::IfOp::create(
+                    b, l, valid,
+                    [&](OpBuilder &b, Location l) {
+                      scf::YieldOp::create(b, l, update(b, l, j, it));
+                    },
+                    [&](OpBuilder &b, Location l) {
+                      scf::YieldOp::create(b, l, it);
+                    });
+                scf::YieldOp::create(b, l, branch.getResults());
               });
-          Value out = e.div(loop.getResult(2),
-                            e.broadcast(loop.getResult(1), {dv}));
+          // acc / l, or zeros for a query that saw no key.
+          Value lsum = loop.getResult(1);
+          Value any = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                            lsum, e.cst(e.f32(), 0.0));
+          Value safe = arith::SelectOp::create(b, l, any, lsum,
+                                               e.cst(e.f32(), 1.0));
+          Value out = e.div(loop.getResult(2), e.broadcast(safe, {dv}));
           SmallVector<OpFoldResult> off{bi, i, h, b.getIndexAttr(0)};
           SmallVector<OpFoldResult> sz{b.getIndexAttr(1), b.getIndexAttr(1),
                                        b.getIndexAttr(1), b.getIndexAttr(dv)};

@@ -423,6 +423,24 @@ func.func @attn_value_dim(%q: tensor<1x4x2x8xf32>, %v: tensor<1x4x2x4xf32>) {
 
 // -----
 
+func.func @attn_mask_type(%q: tensor<1x4x2x8xf32>, %m: tensor<1x4xf32>) {
+  // expected-error @+1 {{'key_mask' must have element type i1, got 'f32'}}
+  %o = hybrid.windowed_attention q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
+      key_mask(%m : tensor<1x4xf32>) -> tensor<1x4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @attn_mask_shape(%q: tensor<1x4x2x8xf32>, %m: tensor<1x5xi1>) {
+  // expected-error @+1 {{'key_mask' dim 1 (kv_seq) is 5, but 'k' dim 1 (kv_seq) is 4}}
+  %o = hybrid.windowed_attention q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
+      key_mask(%m : tensor<1x5xi1>) -> tensor<1x4x2x8xf32>
+  return
+}
+
+// -----
+
 //===----------------------------------------------------------------------===//
 // gated_parallel
 //===----------------------------------------------------------------------===//

@@ -158,6 +158,15 @@ func.func @windowed_attention_prefix(%q: tensor<2x4x4x16xf32>, %kv: tensor<2x16x
   return %o : tensor<2x4x4x16xf32>
 }
 
+// A key mask (a partly filled cache, padded sequences).
+// CHECK-LABEL: func.func @windowed_attention_mask
+// CHECK: hybrid.windowed_attention q(%{{.*}} : tensor<2x4x4x16xf32>) k(%{{.*}} : tensor<2x16x4x16xf32>) v(%{{.*}} : tensor<2x16x4x16xf32>) key_mask(%{{.*}} : tensor<2x16xi1>) window 8 -> tensor<2x4x4x16xf32>
+func.func @windowed_attention_mask(%q: tensor<2x4x4x16xf32>, %kv: tensor<2x16x4x16xf32>, %m: tensor<2x16xi1>) -> tensor<2x4x4x16xf32> {
+  %o = hybrid.windowed_attention q(%q : tensor<2x4x4x16xf32>) k(%kv : tensor<2x16x4x16xf32>)
+      v(%kv : tensor<2x16x4x16xf32>) key_mask(%m : tensor<2x16xi1>) window 8 -> tensor<2x4x4x16xf32>
+  return %o : tensor<2x4x4x16xf32>
+}
+
 // CHECK-LABEL: func.func @layer_and_rms_norm
 // CHECK: hybrid.layer_norm %{{.*}} weight(%{{.*}} : tensor<64xf32>) bias(%{{.*}} : tensor<64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
 // CHECK: hybrid.layer_norm %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<2x?x64xf32> -> tensor<2x?x64xf32>

@@ -24,6 +24,7 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
@@ -81,7 +82,7 @@ std::vector<HostTensor> run(const std::vector<HostTensor *> &inputs,
   DialectRegistry registry;
   registerAllDialects(registry);
   registry.insert<func::FuncDialect, bufferization::BufferizationDialect,
-                  memref::MemRefDialect>();
+                  memref::MemRefDialect, linalg::LinalgDialect>();
   ctx.appendDialectRegistry(registry);
   ctx.loadAllAvailableDialects();
   OpBuilder b(&ctx);
@@ -438,7 +439,28 @@ INSTANTIATE_TEST_SUITE_P(Shapes, CausalConvTest,
 struct AttnCase {
   int64_t b, t, s, hq, hkv, dk, dv, window;
   bool qkNorm, dynamic;
+  bool masked = false;
 };
+
+/// An i1 tensor from an f32 one (nonzero = true), built in the kernel.
+Value toMask(OpBuilder &b, Location l, Value f) {
+  auto type = cast<RankedTensorType>(f.getType());
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, f);
+  Value init = tensor::EmptyOp::create(b, l, sizes, b.getI1Type());
+  int64_t r = type.getRank();
+  return linalg::GenericOp::create(
+             b, l, TypeRange{init.getType()}, ValueRange{f}, ValueRange{init},
+             SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(r)),
+             SmallVector<utils::IteratorType>(r, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange a) {
+               Value zero =
+                   arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0f));
+               Value ne = arith::CmpFOp::create(
+                   nb, nl, arith::CmpFPredicate::ONE, a[0], zero);
+               linalg::YieldOp::create(nb, nl, ne);
+             })
+      .getResult(0);
+}
 
 class AttentionTest : public ::testing::TestWithParam<AttnCase> {};
 
@@ -448,20 +470,30 @@ TEST_P(AttentionTest, MatchesReference) {
   HostTensor q = random({c.b, c.t, c.hq, c.dk}, rng, -2.0, 2.0);
   HostTensor k = random({c.b, c.s, c.hkv, c.dk}, rng, -2.0, 2.0);
   HostTensor v = random({c.b, c.s, c.hkv, c.dv}, rng);
+  // A mask with holes, and the first keys of batch 0 all masked (so early
+  // queries of batch 0 see no key at all).
+  HostTensor mask({c.b, c.s});
+  for (int64_t b = 0; b < c.b; ++b)
+    for (int64_t j = 0; j < c.s; ++j)
+      mask.data[b * c.s + j] = (b == 0 && j < 3) || (j % 5 == 2) ? 0.0f : 1.0f;
+  std::vector<HostTensor *> ins{&q, &k, &v};
+  if (c.masked)
+    ins.push_back(&mask);
   auto outs = run(
-      {&q, &k, &v}, {{c.b, c.t, c.hq, c.dv}},
+      ins, {{c.b, c.t, c.hq, c.dv}},
       [&](OpBuilder &b, Location l, ValueRange x) {
         std::optional<int64_t> window;
         if (c.window > 0)
           window = c.window;
+        Value keyMask = c.masked ? toMask(b, l, x[3]) : Value();
         auto op = WindowedAttentionOp::create(b, l, x[0], x[1], x[2], window,
-                                              std::nullopt, c.qkNorm);
+                                              std::nullopt, c.qkNorm, keyMask);
         return SmallVector<Value>{op.getO()};
       },
       c.dynamic);
   HostTensor o;
   reference::windowedAttention(q, k, v, c.window, 1.0 / std::sqrt(double(c.dk)),
-                               c.qkNorm, o);
+                               c.qkNorm, o, c.masked ? &mask : nullptr);
   EXPECT_LT(relError(outs[0], o), kPointwiseTol);
 }
 
@@ -471,7 +503,9 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{3, 37, 37, 4, 2, 16, 16, 7, true, false},
                       AttnCase{2, 37, 37, 2, 1, 8, 12, 0, false, true},
                       AttnCase{1, 5, 17, 3, 3, 8, 8, 6, true, false},
-                      AttnCase{2, 13, 13, 4, 4, 16, 16, 13, false, false}));
+                      AttnCase{2, 13, 13, 4, 4, 16, 16, 13, false, false},
+                      AttnCase{2, 7, 12, 2, 1, 8, 8, 6, true, false, true},
+                      AttnCase{3, 9, 9, 2, 2, 8, 8, 0, false, true, true}));
 
 //===----------------------------------------------------------------------===//
 // layer_norm, rms_norm

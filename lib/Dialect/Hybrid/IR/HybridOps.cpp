@@ -652,6 +652,7 @@ LogicalResult WindowedAttentionOp::verify() {
   c.activation("k", getK(), {"batch", "kv_seq", "kv_heads", "key_dim"});
   c.activation("v", getV(), {"batch", "kv_seq", "kv_heads", "value_dim"});
   c.activation("o", getO(), {"batch", "q_seq", "q_heads", "value_dim"});
+  c.mask("key_mask", getKeyMask(), {"batch", "kv_seq"});
   c.positive("scale", toFloat(getScale()));
   if (!c.ok())
     return failure();
@@ -690,9 +691,10 @@ WindowedAttentionOp::reifyResultShapes(OpBuilder &b,
 void WindowedAttentionOp::build(OpBuilder &b, OperationState &state,
                                 Value q, Value k, Value v,
                                 std::optional<int64_t> window,
-                                std::optional<float> scale, bool qkNorm) {
+                                std::optional<float> scale, bool qkNorm,
+                                Value keyMask) {
   build(b, state, tensorOf({{q, 0}, {q, 1}, {q, 2}, {v, 3}}, elementOf(q)), q,
-        k, v, window ? b.getI64IntegerAttr(*window) : IntegerAttr(),
+        k, v, keyMask, window ? b.getI64IntegerAttr(*window) : IntegerAttr(),
         scale ? b.getF32FloatAttr(*scale) : FloatAttr(), qkNorm);
 }
 

@@ -97,6 +97,12 @@ SmallVector<OpFoldResult> asOFR(OpBuilder &b, ArrayRef<int64_t> v) {
 /// Tiles, fuses the destination fill, and vectorizes one op.
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
                       int64_t rows, int64_t cols, int64_t red) {
+  // Vectors of i1 are bit-packed in memory while scalar i1 accesses use a
+  // byte per element: ops on i1 tensors stay scalar.
+  auto isI1 = [](Value v) { return getElementTypeOrSelf(v.getType()).isInteger(1); };
+  if (llvm::any_of(op->getOperands(), isI1) ||
+      llvm::any_of(op->getResults(), isI1))
+    return;
   // Convolution-style accesses (t + j) are not vectorized here.
   if (!llvm::all_of(op.getIndexingMapsArray(),
                     [](AffineMap m) { return m.isProjectedPermutation(); }))

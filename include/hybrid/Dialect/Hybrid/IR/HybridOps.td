@@ -474,6 +474,10 @@ def Hybrid_WindowedAttentionOp
     The window follows the seed library (W keys: `p-W < j ≤ p`);
     recurrentgemma's "window W" keeps W+1 keys and is `window = W+1` here.
     Without `window` the attention is full causal attention (window = S).
+    The optional `key_mask` (`i1`, `[B, S]`) excludes keys where it is
+    false, on top of the window: the unfilled slots of a key cache, the
+    padding of shorter sequences in a batch. A query that sees no key at
+    all outputs zeros.
     `qk_norm` is the seed library's affine-free QK layer norm (population
     variance, epsilon 1e-6). Softmax subtracts the row maximum in f32.
     Projections (qkv and output) are not part of the op.
@@ -493,6 +497,7 @@ def Hybrid_WindowedAttentionOp
     AnyRankedTensor:$q,
     AnyRankedTensor:$k,
     AnyRankedTensor:$v,
+    Optional<AnyRankedTensor>:$key_mask,
     OptionalAttr<I64Attr>:$window,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$qk_norm
@@ -502,6 +507,7 @@ def Hybrid_WindowedAttentionOp
     `q` `(` $q `:` type($q) `)`
     `k` `(` $k `:` type($k) `)`
     `v` `(` $v `:` type($v) `)`
+    (`key_mask` `(` $key_mask^ `:` type($key_mask) `)`)?
     (`window` $window^)?
     (`scale` $scale^)?
     (`qk_norm` $qk_norm^)?
@@ -517,7 +523,8 @@ def Hybrid_WindowedAttentionOp
     OpBuilder<(ins "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v,
       CArg<"std::optional<int64_t>", "std::nullopt">:$window,
       CArg<"std::optional<float>", "std::nullopt">:$scale,
-      CArg<"bool", "false">:$qk_norm)>
+      CArg<"bool", "false">:$qk_norm,
+      CArg<"::mlir::Value", "{}">:$key_mask)>
   ];
   let hasVerifier = 1;
 }
