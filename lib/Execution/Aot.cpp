@@ -121,7 +121,6 @@ mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
   }
   auto infoType = LLVM::LLVMStructType::getLiteral(
       ctx, {ptr, b.getI32Type(), ptr});
-  Value weightsPtr;
   LLVM::GlobalOp infoArray;
   if (!weights.empty()) {
     auto arrayType = LLVM::LLVMArrayType::get(infoType, weights.size());

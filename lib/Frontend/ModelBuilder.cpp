@@ -22,6 +22,7 @@
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -58,13 +59,17 @@ using ScalarFn = std::function<Value(OpBuilder &, Location, ValueRange)>;
 /// Builds the model function layer by layer; see the file comment.
 class Emitter {
 public:
-  Emitter(const ModelSpec &spec, func::FuncOp fn, BuiltModel &out)
-      : spec(spec), fn(fn), out(out), b(fn.getContext()),
+  Emitter(const ModelSpec &spec, func::FuncOp fn, BuiltModel &out,
+          bool stateful = false)
+      : spec(spec), fn(fn), out(out), stateful(stateful), b(fn.getContext()),
         loc(fn.getLoc()), f32(b.getF32Type()) {
     b.setInsertionPointToEnd(&fn.front());
   }
 
   Value emitModel(Value input);
+
+  /// The final states, in the order of the state arguments.
+  SmallVector<Value> finalStates;
 
 private:
   //===--------------------------------------------------------------------===//
@@ -88,7 +93,8 @@ private:
 
   /// A new f32 weight argument named `prefix + name`.
   Value weight(StringRef name, ArrayRef<int64_t> shape) {
-    unsigned index = fn.getNumArguments();
+    // Weights come before the states.
+    unsigned index = 1 + out.weights.size();
     auto type = RankedTensorType::get(shape, f32);
     std::string full = prefix + name.str();
     auto attrs = b.getDictionaryAttr(
@@ -103,6 +109,29 @@ private:
     return fn.getArgument(index);
   }
 
+  /// Stateful mode: a new state argument [batch, trailing...] named
+  /// `prefix + name` (after all weights); null in stateless mode.
+  Value stateIn(StringRef name, ArrayRef<int64_t> trailing) {
+    if (!stateful)
+      return Value();
+    SmallVector<int64_t> shape{batchSize};
+    shape.append(trailing.begin(), trailing.end());
+    auto type = RankedTensorType::get(shape, f32);
+    std::string full = prefix + name.str();
+    auto attrs = b.getDictionaryAttr(
+        {b.getNamedAttr("hybrid.state", b.getStringAttr(full))});
+    unsigned index = fn.getNumArguments();
+    (void)fn.insertArgument(index, type, attrs, loc);
+    out.states.push_back(
+        {full, std::vector<int64_t>(trailing.begin(), trailing.end())});
+    return fn.getArgument(index);
+  }
+  /// Records the final value of the state created last-but-n (in order).
+  void stateOut(Value v) {
+    if (stateful)
+      finalStates.push_back(v);
+  }
+
   /// Sizes of an activation: batch and seq (dims 0 and 1) come from the
   /// model input, static sizes are attributes, other dynamic sizes dims.
   SmallVector<OpFoldResult> sizesOf(Value v) {
@@ -113,7 +142,7 @@ private:
         sizes.push_back(b.getIndexAttr(type.getDimSize(i)));
       else if (i == 0)
         sizes.push_back(batch);
-      else if (i == 1)
+      else if (i == 1 && !longerThanSeq.contains(v))
         sizes.push_back(seq);
       else
         sizes.push_back(tensor::DimOp::create(b, loc, v, i).getResult());
@@ -337,7 +366,9 @@ private:
     int64_t c = lastDim(x), k = spec.convSize;
     Value w = weight((name + ".weight").str(), {k, c});
     Value bv = bias ? weight((name + ".bias").str(), {c}) : Value();
-    auto op = CausalConv1dOp::create(b, loc, x, w, bv, Value(), act);
+    Value tail = stateIn((name + ".tail").str(), {k - 1, c});
+    auto op = CausalConv1dOp::create(b, loc, x, w, bv, tail, act);
+    stateOut(op.getFinalState());
     addFlops(2 * k * c);
     addStateBytes((k - 1) * c);
     return op.getY();
@@ -346,14 +377,16 @@ private:
   /// shift(x)[t] = x[t-1] (zero, or the carried token, before the start):
   /// a width-2 causal conv with taps (1, 0), so the carried token is the
   /// conv's state.
-  Value tokenShift(Value x) {
+  Value tokenShift(Value x, StringRef name) {
     int64_t c = lastDim(x);
     std::vector<float> taps(2 * c, 0.0f);
     std::fill(taps.begin(), taps.begin() + c, 1.0f);
     auto type = RankedTensorType::get({2, c}, f32);
     Value w = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, ArrayRef<float>(taps)));
-    auto op = CausalConv1dOp::create(b, loc, x, w);
+    Value tail = stateIn((name + ".shift").str(), {1, c});
+    auto op = CausalConv1dOp::create(b, loc, x, w, Value(), tail);
+    stateOut(op.getFinalState());
     addStateBytes(c);
     return op.getY();
   }
@@ -366,6 +399,48 @@ private:
     return linear(unary(h, geluErfS), p + ".down", d, true);
   }
 
+  /// [cache; x] along dimension 1 (cache [B, C, ...], x [B, T, ...]).
+  Value appendAlongSeq(Value cache, Value x) {
+    auto ct = cast<RankedTensorType>(cache.getType());
+    auto xt = cast<RankedTensorType>(x.getType());
+    int64_t c = ct.getDimSize(1);
+    SmallVector<OpFoldResult> sizes = sizesOf(x);
+    Value total = arith::AddIOp::create(
+        b, loc, getValueOrCreateConstantIndexOp(b, loc, seq),
+        arith::ConstantIndexOp::create(b, loc, c));
+    sizes[1] = total;
+    Value all = tensor::EmptyOp::create(b, loc, sizes, xt.getElementType());
+    int64_t r = xt.getRank();
+    SmallVector<OpFoldResult> zeros(r, b.getIndexAttr(0)),
+        ones(r, b.getIndexAttr(1));
+    SmallVector<OpFoldResult> cacheSizes = sizesOf(cache);
+    all = tensor::InsertSliceOp::create(b, loc, cache, all, zeros, cacheSizes,
+                                        ones);
+    SmallVector<OpFoldResult> offsets = zeros;
+    offsets[1] = b.getIndexAttr(c);
+    SmallVector<OpFoldResult> xSizes = sizesOf(x);
+    Value joined = tensor::InsertSliceOp::create(b, loc, x, all, offsets,
+                                                 xSizes, ones);
+    longerThanSeq.insert(joined);
+    return joined;
+  }
+
+  /// The last `count` entries along dimension 1 of x [B, count + T, ...].
+  Value lastAlongSeq(Value x, int64_t count) {
+    auto xt = cast<RankedTensorType>(x.getType());
+    int64_t r = xt.getRank();
+    SmallVector<OpFoldResult> offsets(r, b.getIndexAttr(0)),
+        ones(r, b.getIndexAttr(1));
+    offsets[1] = seq;
+    SmallVector<OpFoldResult> sizes = sizesOf(x);
+    sizes[1] = b.getIndexAttr(count);
+    SmallVector<int64_t> shape(xt.getShape());
+    shape[1] = count;
+    return tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get(shape, xt.getElementType()), x, offsets,
+        sizes, ones);
+  }
+
   /// Sliding-window attention with GQA: qkv, attention, output projection.
   Value attention(Value x, StringRef name) {
     int64_t d = lastDim(x), hq = spec.numHeads, hkv = spec.numKvHeads,
@@ -376,8 +451,37 @@ private:
     Value k = splitHeads(sliceLast(qkv, hq * dh, hkv * dh), hkv);
     Value v = splitHeads(sliceLast(qkv, (hq + hkv) * dh, hkv * dh), hkv);
     std::optional<int64_t> window = spec.attentionWindow();
+    Value mask;
+    if (stateful && window && *window > 1) {
+      // The window's last W-1 keys and values, and which slots hold one.
+      int64_t cached = *window - 1;
+      Value kc = stateIn(p + ".k_cache", {cached, hkv, dh});
+      Value vc = stateIn(p + ".v_cache", {cached, hkv, dh});
+      Value mc = stateIn(p + ".cache_valid", {cached});
+      k = appendAlongSeq(kc, k);
+      v = appendAlongSeq(vc, v);
+      Value ones = tensor::EmptyOp::create(
+          b, loc, SmallVector<OpFoldResult>{batch, seq}, f32);
+      ones = linalg::FillOp::create(
+                 b, loc, ValueRange{arith::ConstantOp::create(
+                             b, loc, b.getF32FloatAttr(1.0f))},
+                 ValueRange{ones})
+                 .getResult(0);
+      Value valid = appendAlongSeq(mc, ones);
+      stateOut(lastAlongSeq(k, cached));
+      stateOut(lastAlongSeq(v, cached));
+      stateOut(lastAlongSeq(valid, cached));
+      mask = map({valid},
+                 [](OpBuilder &nb, Location nl, ValueRange a) {
+                   return arith::CmpFOp::create(nb, nl,
+                                                arith::CmpFPredicate::ONE,
+                                                a[0], cst(nb, nl, 0.0))
+                       .getResult();
+                 },
+                 b.getI1Type());
+    }
     Value o = WindowedAttentionOp::create(b, loc, q, k, v, window,
-                                          std::nullopt, spec.qkLayernorm);
+                                          std::nullopt, spec.qkLayernorm, mask);
     if (cost) {
       cost->flopsPerKey += 4 * hq * dh;
       cost->kvBytesPerPosition += 4 * 2 * hkv * dh;
@@ -405,8 +509,10 @@ private:
     Value skip = weight(p + ".D", {di});
     Value bm = splitHeads(sliceLast(dbc, rk, n), 1);
     Value cm = splitHeads(sliceLast(dbc, rk + n, n), 1);
+    Value h0 = stateIn(p + ".ssm_state", {di, n});
     auto scan = SsmScanOp::create(b, loc, u, dt, a, bm, cm, skip, z, dtBias,
-                                  Value(), /*delta_softplus=*/true);
+                                  h0, /*delta_softplus=*/true);
+    stateOut(scan.getFinalState());
     addFlops(7 * di * n);
     addStateBytes(di * n);
     return linear(scan.getY(), p + ".out_proj", d, false);
@@ -419,7 +525,9 @@ private:
     Value gates = linear(x, p + ".input_proj", 3 * d, true);
     Value wh = weight(p + ".hidden_proj.weight", {d, 3 * d});
     Value bh = weight(p + ".hidden_proj.bias", {3 * d});
-    auto op = GruOp::create(b, loc, gates, wh, bh);
+    auto op = GruOp::create(b, loc, gates, wh, bh,
+                            stateIn(p + ".hidden_state", {d}));
+    stateOut(op.getFinalState());
     addFlops(2 * d * 3 * d);
     addStateBytes(d);
     return op.getH();
@@ -464,7 +572,9 @@ private:
                            .getResult();
                      });
     }
-    auto op = DeltaRuleOp::create(b, loc, q, k, v, beta, logDecay);
+    auto op = DeltaRuleOp::create(b, loc, q, k, v, beta, logDecay,
+                                  stateIn(p + ".state", {h, dh, dh}));
+    stateOut(op.getFinalState());
     addFlops((gated ? 7 : 6) * h * dh * dh);
     addStateBytes(h * dh * dh);
     Value o = RmsNormOp::create(b, loc, op.getO().getType(), op.getO(),
@@ -512,21 +622,35 @@ private:
   }
 
   /// reset[b, t] = (t == 0): the recurrentgemma segment start of a forward
-  /// pass that begins a sequence.
-  Value firstPositionMask() {
+  /// pass that begins a sequence; with a `started` state [B] (stateful
+  /// models), only where the sequence has not started yet.
+  Value firstPositionMask(Value started) {
     Type i1 = b.getI1Type();
     SmallVector<OpFoldResult> sizes{batch, seq};
     Value init = tensor::EmptyOp::create(b, loc, sizes, i1);
-    SmallVector<AffineMap> maps{b.getMultiDimIdentityMap(2)};
+    SmallVector<Value> ins;
+    SmallVector<AffineMap> maps;
+    if (started) {
+      ins.push_back(started);
+      maps.push_back(AffineMap::get(2, 0, {b.getAffineDimExpr(0)},
+                                    b.getContext()));
+    }
+    maps.push_back(b.getMultiDimIdentityMap(2));
     SmallVector<utils::IteratorType> iters(2, utils::IteratorType::parallel);
     return linalg::GenericOp::create(
-               b, loc, TypeRange{init.getType()}, ValueRange{},
-               ValueRange{init}, maps, iters,
-               [](OpBuilder &nb, Location nl, ValueRange) {
+               b, loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+               iters,
+               [&](OpBuilder &nb, Location nl, ValueRange a) {
                  Value t = linalg::IndexOp::create(nb, nl, 1);
                  Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
                  Value is0 = arith::CmpIOp::create(
                      nb, nl, arith::CmpIPredicate::eq, t, zero);
+                 if (a.size() == 2) {
+                   Value fresh = arith::CmpFOp::create(
+                       nb, nl, arith::CmpFPredicate::OEQ, a[0],
+                       cst(nb, nl, 0.0));
+                   is0 = arith::AndIOp::create(nb, nl, is0, fresh);
+                 }
                  linalg::YieldOp::create(nb, nl, is0);
                })
         .getResult(0);
@@ -542,7 +666,16 @@ private:
     Value gx = blockDiagonal(u, p + ".rg_lru.input_gate");
     Value ga = blockDiagonal(u, p + ".rg_lru.a_gate");
     Value aParam = weight(p + ".rg_lru.a_param", {d});
-    auto op = RgLruOp::create(b, loc, u, gx, ga, aParam, firstPositionMask());
+    Value started = stateIn(p + ".started", {});
+    Value h0 = stateIn(p + ".lru_state", {d});
+    auto op = RgLruOp::create(b, loc, u, gx, ga, aParam,
+                              firstPositionMask(started), h0);
+    if (stateful) {
+      stateOut(map({started}, [](OpBuilder &nb, Location nl, ValueRange) {
+        return cst(nb, nl, 1.0);
+      }));
+      stateOut(op.getFinalState());
+    }
     addFlops(10 * d);
     addStateBytes(d);
     return linear(mul(op.getH(), y), p + ".linear_out", d, true);
@@ -564,7 +697,7 @@ private:
     int64_t d = lastDim(x), h = spec.numHeads, dh = d / h;
     constexpr int64_t kMixRank = 32, kDecayRank = 64;
     std::string p = name.str();
-    Value xx = sub(tokenShift(x), x);
+    Value xx = sub(tokenShift(x, p), x);
     auto lerp = [&](Value mu) { return add(x, mul(xx, mu)); };
     Value xxx = lerp(weight(p + ".time_maa_x", {d}));
     Value lora = unary(linear(xxx, p + ".time_maa_w1", 5 * kMixRank, false),
@@ -600,7 +733,9 @@ private:
     Value bonus = weight(p + ".time_faaaa", {h, dh});
     auto op = WkvOp::create(b, loc, WkvVariant::rwkv6, splitHeads(r, h),
                             splitHeads(k, h), splitHeads(v, h),
-                            splitHeads(logDecay, h), bonus);
+                            splitHeads(logDecay, h), bonus, Value(), Value(),
+                            stateIn(p + ".wkv_state", {h, dh, dh}));
+    stateOut(op.getFinalState());
     addFlops(5 * h * dh * dh);
     addStateBytes(h * dh * dh);
     // GroupNorm with one group per head, then the affine over d.
@@ -616,7 +751,7 @@ private:
     int64_t d = lastDim(x);
     int64_t hidden = 32 * ((d * 7 / 2 + 31) / 32);
     std::string p = name.str();
-    Value xx = sub(tokenShift(x), x);
+    Value xx = sub(tokenShift(x, p), x);
     Value xk = add(x, mul(xx, weight(p + ".time_maa_k", {d})));
     Value xr = add(x, mul(xx, weight(p + ".time_maa_r", {d})));
     Value k = unary(linear(xk, p + ".key", hidden, false),
@@ -666,15 +801,36 @@ private:
     int64_t d = lastDim(x);
     Value n = norm(x, "norm");
     Value g = unary(linear(n, "gate_proj", d, true), sigmoidS);
+    // The branches' final states leave the regions as extra results, so
+    // the op is built once the branches (and their types) are known.
     auto op = GatedParallelOp::create(b, loc, TypeRange{x.getType()}, n, g);
+    SmallVector<Value> extras;
     for (Region *region : {&op.getBackbone(), &op.getAttention()}) {
       OpBuilder::InsertionGuard guard(b);
       Block *body = b.createBlock(region, {}, {n.getType()}, {loc});
+      size_t before = finalStates.size();
       Value branch = region == &op.getBackbone()
                          ? backboneMixer(spec.backbone, body->getArgument(0),
                                          "backbone")
                          : attention(body->getArgument(0), "attn");
-      YieldOp::create(b, loc, ValueRange{branch});
+      SmallVector<Value> yielded{branch};
+      yielded.append(finalStates.begin() + before, finalStates.end());
+      extras.append(finalStates.begin() + before, finalStates.end());
+      finalStates.resize(before);
+      YieldOp::create(b, loc, yielded);
+    }
+    if (!extras.empty()) {
+      // Rebuild with the extra results and move the regions over.
+      SmallVector<Type> types{x.getType()};
+      for (Value e : extras)
+        types.push_back(e.getType());
+      auto withStates = GatedParallelOp::create(b, loc, types, n, g);
+      withStates.getBackbone().takeBody(op.getBackbone());
+      withStates.getAttention().takeBody(op.getAttention());
+      op.erase();
+      op = withStates;
+      for (Value r : op.getResults().drop_front())
+        finalStates.push_back(r);
     }
     addFlops(3 * d); // the gated mix
     Value m = add(x, op.getResult(0));
@@ -713,6 +869,8 @@ private:
   const ModelSpec &spec;
   func::FuncOp fn;
   BuiltModel &out;
+  /// Builds the stateful form (states in and out).
+  bool stateful;
   OpBuilder b;
   Location loc;
   Type f32;
@@ -722,6 +880,9 @@ private:
   std::string prefix;
   /// Batch and sequence sizes of the input (values for dynamic sizes).
   OpFoldResult batch, seq;
+  /// Values whose dimension 1 is not the chunk length (K/V joined with
+  /// their cache): sizesOf asks them for it.
+  llvm::DenseSet<Value> longerThanSeq;
   int64_t batchSize = ShapedType::kDynamic, seqSize = ShapedType::kDynamic;
 };
 
@@ -790,6 +951,45 @@ BuiltModel mlir::hybrid::frontend::buildModel(MLIRContext *context,
   func::ReturnOp::create(b, loc, result);
   fn.setType(b.getFunctionType(entry->getArgumentTypes(),
                                {result.getType()}));
+  return out;
+}
+
+llvm::Expected<BuiltModel>
+mlir::hybrid::frontend::buildStatefulModel(MLIRContext *context,
+                                           const ModelSpec &spec,
+                                           StringRef funcName) {
+  bool anyAttention = false;
+  for (LayerKind k : spec.resolveSchedule())
+    anyAttention |= k == LayerKind::Attention || k == LayerKind::Parallel;
+  if (anyAttention && !spec.attentionWindow())
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "stateful inference needs a sliding window: full causal attention "
+        "(use_sliding_window false) keeps every past key, so its cache would "
+        "grow with the sequence");
+  context->loadDialect<HybridDialect, func::FuncDialect, linalg::LinalgDialect,
+                       tensor::TensorDialect, arith::ArithDialect,
+                       math::MathDialect>();
+  BuiltModel out;
+  OpBuilder b(context);
+  Location loc = NameLoc::get(b.getStringAttr("model"));
+  out.module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(out.module->getBody());
+  int64_t seqSize = spec.seqLen.value_or(ShapedType::kDynamic);
+  auto inputType = RankedTensorType::get(
+      {ShapedType::kDynamic, seqSize, spec.embedDim}, b.getF32Type());
+  auto fn = func::FuncOp::create(b, loc, funcName,
+                                 b.getFunctionType({inputType}, {}));
+  fn.setArgAttr(0, kWeightAttrName, b.getStringAttr("input"));
+  Block *entry = fn.addEntryBlock();
+  Emitter emitter(spec, fn, out, /*stateful=*/true);
+  Value result = emitter.emitModel(entry->getArgument(0));
+  b.setInsertionPointToEnd(entry);
+  SmallVector<Value> results{result};
+  results.append(emitter.finalStates.begin(), emitter.finalStates.end());
+  func::ReturnOp::create(b, loc, results);
+  fn.setType(b.getFunctionType(entry->getArgumentTypes(),
+                               ValueRange(results).getTypes()));
   return out;
 }
 

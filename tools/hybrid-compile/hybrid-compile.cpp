@@ -122,6 +122,12 @@ cl::opt<int64_t> seqLenOpt(
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(outputCat));
+cl::opt<bool> stateful(
+    "stateful",
+    cl::desc("Build the stateful (prefill/decode) form of the model: "
+             "f(input, weights..., states...) -> (output, states...); "
+             "needs a sliding window; --emit=mlir only for now"),
+    cl::cat(outputCat));
 cl::opt<std::string> funcName("func-name",
                               cl::desc("Name of the model function"),
                               cl::init("forward"), cl::cat(outputCat));
@@ -255,7 +261,19 @@ int compileSpec(MLIRContext &context) {
   for (const SpecDiagnostic &n : notes)
     llvm::errs() << n.str() << "\n";
 
-  BuiltModel model = buildModel(&context, *spec, funcName);
+  BuiltModel model;
+  if (stateful) {
+    if (describe || emit != Emit::Mlir)
+      return fail("--stateful supports --emit=mlir only (the C runtime does "
+                  "not pass states yet)");
+    llvm::Expected<BuiltModel> built =
+        buildStatefulModel(&context, *spec, funcName);
+    if (!built)
+      return fail(llvm::toString(built.takeError()));
+    model = std::move(*built);
+  } else {
+    model = buildModel(&context, *spec, funcName);
+  }
   if (failed(verify(*model.module)))
     return fail("internal error: the frontend built IR that does not "
                 "verify; please report this with the spec");

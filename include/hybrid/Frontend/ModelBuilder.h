@@ -68,6 +68,10 @@ struct LayerCost {
 struct BuiltModel {
   OwningOpRef<ModuleOp> module;
   std::vector<WeightInfo> weights;
+  /// Stateful models: the per-sequence states, in argument order after the
+  /// weights and in result order after the output. Shapes exclude the
+  /// leading batch dimension.
+  std::vector<WeightInfo> states;
   std::vector<LayerCost> layers;
   /// Parameters and FLOPs per token outside the layers (input projection,
   /// final norm).
@@ -84,6 +88,19 @@ void registerFrontendDialects(DialectRegistry &registry);
 /// must have the dialects of registerFrontendDialects loaded or loadable.
 BuiltModel buildModel(MLIRContext *context, const ModelSpec &spec,
                       llvm::StringRef funcName = "forward");
+
+/// Builds the stateful form of `spec`: `funcName(input, weights..., states...)
+/// -> (output, states...)` where the states are every layer's recurrent
+/// state, conv tail, token-shift tail, and for attention a K/V cache of the
+/// window's last `window - 1` positions plus their validity (f32 0/1). Called
+/// on consecutive chunks of a sequence (a chunk of 1 is a decode step), it
+/// computes what the stateless model computes on the whole sequence; zero
+/// states start a sequence. Needs a sliding window (a full-causal cache
+/// would grow with the sequence): fails with a message otherwise.
+llvm::Expected<BuiltModel> buildStatefulModel(MLIRContext *context,
+                                              const ModelSpec &spec,
+                                              llvm::StringRef funcName =
+                                                  "prefill");
 
 /// The weights of a function built by buildModel, read back from its
 /// `hybrid.weight` argument attributes.

@@ -17,7 +17,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/CompiledModel.h"
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
 #include "hybrid/Frontend/WeightInit.h"
+
+#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
@@ -169,6 +172,161 @@ TEST(CompiledModelErrors, BadShapesGetMessages) {
   weights[1] = HostTensor({3, 3});
   EXPECT_NE(llvm::toString((*model)->run(input, weights, out))
                 .find("must be [36], got [3, 3]"),
+            std::string::npos);
+}
+
+
+//===----------------------------------------------------------------------===//
+// Stateful models: prefill in chunks == the whole sequence at once
+//===----------------------------------------------------------------------===//
+//
+// The stateful function (buildStatefulModel) is called on consecutive chunks
+// of one sequence, each call taking the states the previous one returned
+// (zeros first); the concatenated chunk outputs must equal the reference's
+// whole-sequence forward pass. Chunks of 1 are decode steps; chunks shorter
+// and longer than the attention window (9) exercise the K/V cache both ways.
+// Same tolerance as above: the chunked and the whole-sequence computations
+// differ only in where the recurrences restart (exactly the same f32
+// operations, the states being carried in f32).
+
+struct StatefulCase {
+  const char *name;
+  std::vector<std::string> keys;
+  int64_t batch;
+  std::vector<int64_t> chunks;
+};
+
+std::ostream &operator<<(std::ostream &os, const StatefulCase &c) {
+  return os << c.name;
+}
+
+class StatefulTest : public ::testing::TestWithParam<StatefulCase> {};
+
+/// Rows [from, from + len) of dimension 1 of a [B, S, C] tensor.
+HostTensor sliceSeq(const HostTensor &t, int64_t from, int64_t len) {
+  int64_t b = t.shape[0], s = t.shape[1], c = t.shape[2];
+  HostTensor out({b, len, c});
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t j = 0; j < len; ++j)
+      for (int64_t k = 0; k < c; ++k)
+        out.data[(i * len + j) * c + k] = t.data[(i * s + from + j) * c + k];
+  return out;
+}
+
+TEST_P(StatefulTest, ChunkedPrefillMatchesWholeSequence) {
+  const StatefulCase &c = GetParam();
+  SpecSources sources;
+  sources.overrides = c.keys;
+  sources.overrides.push_back("output=sequence");
+  llvm::Expected<ModelSpec> spec = parseModelSpec(sources);
+  ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
+
+  mlir::DialectRegistry registry;
+  registerFrontendDialects(registry);
+  mlir::MLIRContext context(registry);
+  llvm::Expected<BuiltModel> built =
+      buildStatefulModel(&context, *spec, "prefill");
+  ASSERT_TRUE(static_cast<bool>(built)) << llvm::toString(built.takeError());
+  ASSERT_FALSE(built->states.empty());
+  mlir::PassManager pm(&context);
+  pm.addPass(mlir::hybrid::createHybridExportFunctions());
+  ASSERT_TRUE(mlir::succeeded(pm.run(*built->module)));
+  std::vector<WeightInfo> weightInfo = built->weights;
+  std::vector<WeightInfo> stateInfo = built->states;
+  auto jit = JitModule::compile(*built->module);
+  ASSERT_TRUE(static_cast<bool>(jit)) << llvm::toString(jit.takeError());
+
+  std::vector<HostTensor> weights = randomWeights(weightInfo, 7);
+  int64_t seq = 0;
+  for (int64_t n : c.chunks)
+    seq += n;
+  HostTensor input = randomInput(c.batch, seq, spec->embedDim, 11);
+  HostTensor ref = reference::forward(
+      referenceConfig(*spec), namedWeights(weightInfo, weights), input);
+
+  auto withBatch = [&](const WeightInfo &s) {
+    std::vector<int64_t> shape{c.batch};
+    shape.insert(shape.end(), s.shape.begin(), s.shape.end());
+    return HostTensor(shape);
+  };
+  std::vector<HostTensor> states, next;
+  for (const WeightInfo &s : stateInfo) {
+    states.push_back(withBatch(s));
+    next.push_back(withBatch(s));
+  }
+  double err = 0.0, scale = 1.0;
+  int64_t from = 0;
+  int64_t h = spec->hiddenSize;
+  for (int64_t n : c.chunks) {
+    HostTensor chunk = sliceSeq(input, from, n);
+    HostTensor out({c.batch, n, h});
+    std::vector<HostTensor *> args{&chunk};
+    for (HostTensor &w : weights)
+      args.push_back(&w);
+    for (HostTensor &s : states)
+      args.push_back(&s);
+    args.push_back(&out);
+    for (HostTensor &s : next)
+      args.push_back(&s);
+    llvm::Error e = (*jit)->call("prefill", args);
+    ASSERT_FALSE(static_cast<bool>(e)) << llvm::toString(std::move(e));
+    for (int64_t i = 0; i < c.batch; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        for (int64_t k = 0; k < h; ++k) {
+          float o = out.data[(i * n + j) * h + k];
+          double r = ref.data[(i * seq + from + j) * h + k];
+          ASSERT_TRUE(std::isfinite(o)) << "chunk at " << from;
+          err = std::max(err, std::abs(double(o) - r));
+          scale = std::max(scale, std::abs(r));
+        }
+    std::swap(states, next);
+    from += n;
+  }
+  EXPECT_LT(err / scale, kModelTol);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backbones, StatefulTest,
+    ::testing::Values(
+        StatefulCase{"mamba", small({"schedule=[\"mamba\",\"attn\"]"}), 2,
+                     {5, 1, 17, 1, 3}},
+        StatefulCase{"gru", small({"schedule=[\"gru\",\"attn\"]"}), 2,
+                     {1, 1, 11}},
+        StatefulCase{"rwkv", small({"schedule=[\"rwkv\",\"attn\"]"}), 2,
+                     {3, 1, 13}},
+        StatefulCase{"delta_net", small({"schedule=[\"delta_net\",\"attn\"]"}),
+                     2, {7, 1, 10}},
+        StatefulCase{"gated_delta_net",
+                     small({"schedule=[\"gated_delta_net\",\"attn\"]"}), 1,
+                     {2, 1, 1, 9}},
+        StatefulCase{"griffin_lru",
+                     small({"schedule=[\"griffin_lru\",\"attn\"]"}), 2,
+                     {1, 4, 12}},
+        StatefulCase{"parallel_mamba", small({"mode=parallel", "num_layers=1"}),
+                     2, {4, 1, 12}},
+        StatefulCase{"parallel_gru", small({"mode=parallel", "num_layers=1",
+                                            "backbone=gru"}),
+                     1, {1, 10, 2}},
+        StatefulCase{"jamba", preset("jamba"), 1, {6, 1, 10}},
+        StatefulCase{"attention_decode", small({"schedule=[\"attn\"]"}), 2,
+                     {1, 1, 11, 1}},
+        StatefulCase{"mixed",
+                     small({"schedule=[\"mamba\",\"gru\",\"rwkv\",\"attn\","
+                            "\"delta_net\",\"gated_delta_net\",\"griffin_lru\"]"}),
+                     2, {3, 1, 9}}),
+    [](const auto &info) { return std::string(info.param.name); });
+
+TEST(StatefulModelErrors, FullCausalAttentionIsRejected) {
+  SpecSources sources;
+  sources.overrides = small({"schedule=[\"attn\"]", "use_sliding_window=false"});
+  llvm::Expected<ModelSpec> spec = parseModelSpec(sources);
+  ASSERT_TRUE(static_cast<bool>(spec));
+  mlir::DialectRegistry registry;
+  registerFrontendDialects(registry);
+  mlir::MLIRContext context(registry);
+  llvm::Expected<BuiltModel> built = buildStatefulModel(&context, *spec);
+  ASSERT_FALSE(static_cast<bool>(built));
+  EXPECT_NE(llvm::toString(built.takeError()).find("sliding window"),
             std::string::npos);
 }
 
