@@ -86,6 +86,115 @@ llvm::Error CompiledModel::run(HostTensor &input,
   return jit->call("forward", args);
 }
 
+//===----------------------------------------------------------------------===//
+// StatefulModel
+//===----------------------------------------------------------------------===//
+
+int64_t ModelState::bytes() const {
+  int64_t n = 0;
+  for (const HostTensor &t : tensors)
+    n += t.numElements() * int64_t(sizeof(float));
+  return n;
+}
+
+llvm::Expected<std::unique_ptr<StatefulModel>>
+StatefulModel::compile(const ModelSpec &spec,
+                       const CPUPipelineOptions &options) {
+  if (spec.seqLen)
+    return error("a stateful model takes chunks of any length: the spec "
+                 "must not fix seq_len");
+  std::unique_ptr<StatefulModel> model(new StatefulModel());
+  DialectRegistry registry;
+  registerFrontendDialects(registry);
+  model->context = std::make_unique<MLIRContext>(registry);
+  llvm::Expected<BuiltModel> built =
+      buildStatefulModel(model->context.get(), spec, "prefill");
+  if (!built)
+    return built.takeError();
+  model->modelSpec = spec;
+  model->weightInfo = built->weights;
+  model->stateInfo = built->states;
+  PassManager pm(model->context.get());
+  pm.addPass(createHybridExportFunctions());
+  if (failed(pm.run(*built->module)))
+    return error("exporting the model function failed");
+  auto jit = JitModule::compile(*built->module, options);
+  if (!jit)
+    return jit.takeError();
+  model->jit = std::move(*jit);
+  if (llvm::Error e = model->jit->materialize("prefill"))
+    return std::move(e);
+  return model;
+}
+
+ModelState StatefulModel::newState(int64_t batch) const {
+  ModelState state;
+  state.owner = this;
+  state.batch = batch;
+  for (const WeightInfo &s : stateInfo) {
+    std::vector<int64_t> shape{batch};
+    shape.insert(shape.end(), s.shape.begin(), s.shape.end());
+    state.tensors.emplace_back(std::move(shape));
+  }
+  return state;
+}
+
+llvm::Error StatefulModel::prefill(ModelState &state, HostTensor &input,
+                                   std::vector<HostTensor> &weights,
+                                   HostTensor &output) {
+  if (state.owner != this)
+    return error("the state was not made by this model");
+  if (input.shape.size() != 3 || input.shape[2] != modelSpec.embedDim)
+    return error("input must be [batch, T, " +
+                 std::to_string(modelSpec.embedDim) + "], got " +
+                 shapeString(input.shape));
+  if (input.shape[0] != state.batch)
+    return error(llvm::formatv("the state holds {0} sequences, but the input "
+                               "has batch {1}",
+                               state.batch, input.shape[0]));
+  if (input.shape[1] < 1)
+    return error("input must have at least one position");
+  if (weights.size() != weightInfo.size())
+    return error(llvm::formatv("expected {0} weight tensors, got {1}",
+                               weightInfo.size(), weights.size()));
+  for (auto [info, w] : llvm::zip(weightInfo, weights))
+    if (w.shape != info.shape)
+      return error("weight '" + info.name + "' must be " +
+                   shapeString(info.shape) + ", got " + shapeString(w.shape));
+  if (state.tensors.size() != stateInfo.size())
+    return error("the state has the wrong number of tensors");
+  for (auto [info, t] : llvm::zip(stateInfo, state.tensors))
+    if (t.shape.empty() || t.shape[0] != state.batch ||
+        !llvm::equal(llvm::ArrayRef(t.shape).drop_front(), info.shape))
+      return error("state '" + info.name + "' has shape " +
+                   shapeString(t.shape) + ", which does not fit the model");
+  // The next state goes into scratch buffers (kept across calls: a decode
+  // step allocates nothing but its output), swapped in only when the call
+  // succeeded.
+  if (scratch.batch != state.batch)
+    scratch = newState(state.batch);
+  int64_t batch = input.shape[0], t = input.shape[1];
+  std::vector<int64_t> outShape =
+      modelSpec.output == OutputKind::Sequence
+          ? std::vector<int64_t>{batch, t, modelSpec.hiddenSize}
+          : std::vector<int64_t>{batch, modelSpec.hiddenSize};
+  if (output.shape != outShape) // reused as is when it fits
+    output = HostTensor(std::move(outShape));
+  std::vector<HostTensor *> args{&input};
+  for (HostTensor &w : weights)
+    args.push_back(&w);
+  for (HostTensor &s : state.tensors)
+    args.push_back(&s);
+  args.push_back(&output);
+  for (HostTensor &s : scratch.tensors)
+    args.push_back(&s);
+  if (llvm::Error e = jit->call("prefill", args))
+    return e;
+  std::swap(state.tensors, scratch.tensors);
+  state.position += t;
+  return llvm::Error::success();
+}
+
 reference::ModelConfig
 mlir::hybrid::referenceConfig(const ModelSpec &spec) {
   using L = reference::ModelConfig::Layer;

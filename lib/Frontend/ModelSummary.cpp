@@ -28,8 +28,15 @@ static double meanKeys(int64_t n, int64_t w) {
 
 ModelSummary mlir::hybrid::frontend::summarize(const ModelSpec &spec,
                                                const BuiltModel &model,
-                                               int64_t seqLen) {
+                                               int64_t seqLen,
+                                               const BuiltModel *stateful) {
   ModelSummary s;
+  if (stateful) {
+    int64_t elements = 0;
+    for (const WeightInfo &state : stateful->states)
+      elements += state.numElements();
+    s.statefulBytesPerSequence = elements * int64_t(sizeof(float));
+  }
   s.schedule = spec.resolveSchedule();
   s.mode = spec.mode;
   s.seqLen = seqLen;
@@ -131,6 +138,10 @@ void mlir::hybrid::frontend::printSummary(llvm::raw_ostream &os,
   else if (s.numAttention)
     os << " (full causal attention)";
   os << "\n";
+  if (s.statefulBytesPerSequence)
+    os << "  stateful state     " << bytes(*s.statefulBytesPerSequence)
+       << " per sequence (allocated by --stateful and hybrid-run --decode: "
+          "states, tails, the window's last W-1 K/V and their validity)\n";
   os << "  FLOPs per token    "
      << llvm::format("%.3f", s.flopsPerToken / 1e6)
      << " MFLOP (mean over seq len " << s.seqLen
@@ -181,5 +192,7 @@ void mlir::hybrid::frontend::printSummaryJson(llvm::raw_ostream &os,
       {"layers", std::move(layers)}};
   if (spec.preset)
     o["preset"] = presetName(*spec.preset);
+  if (s.statefulBytesPerSequence)
+    o["stateful_bytes_per_sequence"] = *s.statefulBytesPerSequence;
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(o))) << "\n";
 }

@@ -281,7 +281,20 @@ int compileSpec(MLIRContext &context) {
   if (describe) {
     int64_t seqLen = seqLenOpt > 0 ? int64_t(seqLenOpt)
                                    : spec->seqLen.value_or(4096);
-    ModelSummary summary = summarize(*spec, model, seqLen);
+    // The stateful form's exact state, where the model has one.
+    std::optional<BuiltModel> stateForm;
+    if (!spec->seqLen && (spec->attentionWindow() ||
+                          !llvm::is_contained(spec->resolveSchedule(),
+                                              LayerKind::Attention))) {
+      llvm::Expected<BuiltModel> built =
+          buildStatefulModel(&context, *spec, "prefill");
+      if (built)
+        stateForm = std::move(*built);
+      else
+        llvm::consumeError(built.takeError());
+    }
+    ModelSummary summary = summarize(*spec, model, seqLen,
+                                     stateForm ? &*stateForm : nullptr);
     return writeOutput([&](llvm::raw_ostream &os) {
       if (format == Format::Json)
         printSummaryJson(os, *spec, summary);

@@ -91,6 +91,13 @@ cl::opt<std::string> library(
 cl::opt<std::string> libraryModel(
     "library-model", cl::desc("The model's C name in --library"),
     cl::init("model"), cl::value_desc("name"), cl::cat(runCat));
+cl::opt<int64_t> decodeOpt(
+    "decode",
+    cl::desc("Stateful inference: prefill --seq-len positions, then decode N "
+             "positions one step at a time; report the per-token latency "
+             "(median, p99) and tokens/s; --check compares the prefill and "
+             "every step with the reference's whole-sequence forward pass"),
+    cl::init(0), cl::value_desc("N"), cl::cat(runCat));
 cl::opt<std::string> saveWeights(
     "save-weights",
     cl::desc("Write the random weights used to a .safetensors file"),
@@ -175,6 +182,148 @@ std::string shapeString(const std::vector<int64_t> &shape) {
 }
 } // namespace
 
+/// --weights through the runtime's safetensors reader (as applications load
+/// them), else seeded random weights.
+llvm::Expected<std::vector<HostTensor>>
+loadWeights(const ModelSpec &spec, const std::vector<WeightInfo> &infos) {
+  if (weightsFile.empty())
+    return randomWeights(infos, seedOpt);
+  std::vector<hybrid_weight_info> info;
+  for (const WeightInfo &w : infos)
+    info.push_back({w.name.c_str(), int32_t(w.shape.size()), w.shape.data()});
+  hybrid_model_desc desc{"hybrid-run", spec.embedDim, spec.hiddenSize, 0, 0,
+                         int32_t(info.size()), info.data(), [](void **) {}};
+  hybrid_model *loaded = nullptr;
+  if (hybrid_model_create_from_file(&desc, weightsFile.c_str(), &loaded) !=
+      HYBRID_OK)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   hybrid_last_error());
+  std::vector<HostTensor> weights;
+  for (auto [i, w] : llvm::enumerate(infos)) {
+    const float *data;
+    hybrid_model_weight(loaded, i, &data);
+    HostTensor t(w.shape);
+    std::memcpy(t.data.data(), data, t.data.size() * 4);
+    weights.push_back(std::move(t));
+  }
+  hybrid_model_destroy(loaded);
+  return weights;
+}
+
+/// Positions [from, from + len) of a [B, S, C] tensor.
+HostTensor slicePositions(const HostTensor &t, int64_t from, int64_t len) {
+  int64_t b = t.shape[0], s = t.shape[1], c = t.shape[2];
+  HostTensor out({b, len, c});
+  for (int64_t i = 0; i < b; ++i)
+    std::memcpy(&out.data[i * len * c], &t.data[(i * s + from) * c],
+                len * c * sizeof(float));
+  return out;
+}
+
+/// --decode: prefill, then one position per step, with the stateful model.
+int runDecode(const ModelSpec &spec, int64_t batch, int64_t prompt,
+              const CPUPipelineOptions &options) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto model = StatefulModel::compile(spec, options);
+  if (!model)
+    return fail(llvm::toString(model.takeError()));
+  auto t1 = std::chrono::steady_clock::now();
+  llvm::Expected<std::vector<HostTensor>> loaded =
+      loadWeights(spec, (*model)->weights());
+  if (!loaded)
+    return fail(llvm::toString(loaded.takeError()));
+  std::vector<HostTensor> weights = std::move(*loaded);
+  int64_t total = prompt + decodeOpt;
+  HostTensor input = randomInput(batch, total, spec.embedDim, seedOpt);
+  ModelState state = (*model)->newState(batch);
+  llvm::outs() << "model     stateful, " << (*model)->states().size()
+               << " state tensors, " << state.bytes() / batch
+               << " bytes per sequence; compiled in "
+               << llvm::format("%.2f", seconds(t0, t1)) << " s\n";
+
+  // Every position's output, gathered for --check: [batch, total, hidden].
+  int64_t h = spec.hiddenSize;
+  bool sequence = spec.output == OutputKind::Sequence;
+  HostTensor all({batch, total, h});
+  auto keep = [&](const HostTensor &out, int64_t from, int64_t len) {
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t j = sequence ? 0 : len - 1; j < len; ++j)
+        std::memcpy(&all.data[(b * total + from + j) * h],
+                    &out.data[(sequence ? b * len + j : b) * h],
+                    h * sizeof(float));
+  };
+  HostTensor output;
+  double prefillTime = 0.0;
+  if (prompt > 0) {
+    HostTensor chunk = slicePositions(input, 0, prompt);
+    auto a = std::chrono::steady_clock::now();
+    if (llvm::Error e = (*model)->prefill(state, chunk, weights, output))
+      return fail(llvm::toString(std::move(e)));
+    prefillTime = seconds(a, std::chrono::steady_clock::now());
+    keep(output, 0, prompt);
+  }
+  std::vector<double> steps;
+  std::vector<HostTensor> tokens;
+  for (int64_t p = prompt; p < total; ++p)
+    tokens.push_back(slicePositions(input, p, 1));
+  for (int64_t i = 0; i < decodeOpt; ++i) {
+    auto a = std::chrono::steady_clock::now();
+    if (llvm::Error e = (*model)->prefill(state, tokens[i], weights, output))
+      return fail(llvm::toString(std::move(e)));
+    steps.push_back(seconds(a, std::chrono::steady_clock::now()));
+    keep(output, prompt + i, 1);
+  }
+  llvm::outs() << "prefill   " << prompt << " positions x batch " << batch
+               << ": " << llvm::format("%.3f", prefillTime * 1e3) << " ms";
+  if (prompt > 0)
+    llvm::outs() << ", "
+                 << llvm::format("%.0f", batch * prompt / prefillTime)
+                 << " tokens/s";
+  llvm::outs() << "\n";
+  std::vector<double> sorted = steps;
+  std::sort(sorted.begin(), sorted.end());
+  double median = sorted[sorted.size() / 2];
+  double p99 = sorted[std::min<size_t>(sorted.size() - 1,
+                                       size_t(0.99 * sorted.size()))];
+  llvm::outs() << "decode    " << decodeOpt << " steps x batch " << batch
+               << ": median " << llvm::format("%.3f", median * 1e3)
+               << " ms, p99 " << llvm::format("%.3f", p99 * 1e3) << " ms, "
+               << llvm::format("%.0f", batch / median)
+               << " tokens/s (median)\n";
+  llvm::outs() << "state     " << state.bytes() << " bytes for " << batch
+               << " sequences after " << state.position
+               << " positions (constant in the length)\n";
+
+  if (checkOpt) {
+    reference::ModelConfig config = referenceConfig(spec);
+    config.sequenceOutput = true;
+    HostTensor expected = reference::forward(
+        config, namedWeights((*model)->weights(), weights), input);
+    double err = 0.0, scale = 1.0;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t p = 0; p < total; ++p) {
+        if (!sequence && p < prompt - 1)
+          continue; // only the prompt's last position is returned
+        for (int64_t k = 0; k < h; ++k) {
+          size_t i = (b * total + p) * h + k;
+          err = std::max(err, std::abs(double(all.data[i]) -
+                                       expected.data[i]));
+          scale = std::max(scale, std::abs(double(expected.data[i])));
+        }
+      }
+    double rel = err / scale;
+    bool ok = rel <= tolOpt;
+    llvm::outs() << "check     prefill and every step vs the whole "
+                    "sequence: max|out - ref| / max(max|ref|, 1) = "
+                 << llvm::format("%.3e", rel) << " (tolerance "
+                 << llvm::format("%.1e", double(tolOpt)) << "): "
+                 << (ok ? "PASS" : "FAIL") << "\n";
+    if (!ok)
+      return 1;
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::HideUnrelatedOptions({&modelCat, &runCat});
@@ -206,6 +355,15 @@ int main(int argc, char **argv) {
 
   CPUPipelineOptions options;
   options.openmp = !noOpenmp;
+  if (decodeOpt < 0)
+    return fail("--decode must be >= 0");
+  if (decodeOpt > 0) {
+    if (!inputNpy.empty() || !library.empty() || benchOpt > 0)
+      return fail("--decode does not combine with --input, --library or "
+                  "--bench");
+    return runDecode(*spec, batchOpt, seq,
+                     options);
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto model = CompiledModel::compile(*spec, options);
   if (!model)
@@ -223,32 +381,11 @@ int main(int argc, char **argv) {
                << " parameters; compiled in "
                << llvm::format("%.2f", seconds(t0, t1)) << " s\n";
 
-  std::vector<HostTensor> weights;
-  if (!weightsFile.empty()) {
-    // Through the runtime's safetensors reader, as applications load them.
-    std::vector<std::string> names;
-    std::vector<hybrid_weight_info> info;
-    for (const WeightInfo &w : (*model)->weights())
-      info.push_back({w.name.c_str(), int32_t(w.shape.size()),
-                      w.shape.data()});
-    hybrid_model_desc desc{"hybrid-run", spec->embedDim, spec->hiddenSize,
-                           0, 0, int32_t(info.size()), info.data(),
-                           [](void **) {}};
-    hybrid_model *loaded = nullptr;
-    if (hybrid_model_create_from_file(&desc, weightsFile.c_str(), &loaded) !=
-        HYBRID_OK)
-      return fail(hybrid_last_error());
-    for (auto [i, w] : llvm::enumerate((*model)->weights())) {
-      const float *data;
-      hybrid_model_weight(loaded, i, &data);
-      HostTensor t(w.shape);
-      std::memcpy(t.data.data(), data, t.data.size() * 4);
-      weights.push_back(std::move(t));
-    }
-    hybrid_model_destroy(loaded);
-  } else {
-    weights = randomWeights((*model)->weights(), seedOpt);
-  }
+  llvm::Expected<std::vector<HostTensor>> loaded =
+      loadWeights(*spec, (*model)->weights());
+  if (!loaded)
+    return fail(llvm::toString(loaded.takeError()));
+  std::vector<HostTensor> weights = std::move(*loaded);
   HostTensor input;
   if (!inputNpy.empty()) {
     auto loaded = readNpy(inputNpy);

@@ -48,6 +48,58 @@ private:
   std::vector<frontend::WeightInfo> weightInfo;
 };
 
+/// The state of a batch of sequences of one StatefulModel: every layer's
+/// recurrent state, conv and token-shift tails, and the attention windows'
+/// K/V caches. A value: copying it is a snapshot, assigning it back a
+/// restore (prefix caching, rolling back speculative tokens).
+struct ModelState {
+  /// The model that made it (states of another model are rejected).
+  const void *owner = nullptr;
+  int64_t batch = 0;
+  /// Positions consumed so far.
+  int64_t position = 0;
+  std::vector<HostTensor> tensors;
+  /// Bytes of the state tensors (f32).
+  int64_t bytes() const;
+};
+
+/// A model spec compiled in its stateful form (buildStatefulModel): called
+/// on consecutive chunks of the sequences of a batch, each call continues
+/// from the state the previous one left; a chunk of one position is a
+/// decode step. Needs a sliding window.
+class StatefulModel {
+public:
+  static llvm::Expected<std::unique_ptr<StatefulModel>>
+  compile(const frontend::ModelSpec &spec,
+          const CPUPipelineOptions &options = {});
+
+  const frontend::ModelSpec &spec() const { return modelSpec; }
+  const std::vector<frontend::WeightInfo> &weights() const {
+    return weightInfo;
+  }
+  /// The per-sequence state tensors (shapes without the batch dimension).
+  const std::vector<frontend::WeightInfo> &states() const { return stateInfo; }
+
+  /// A fresh (zero) state for `batch` sequences.
+  ModelState newState(int64_t batch) const;
+
+  /// Runs `input` [batch, T, embed_dim] (T >= 1) from `state` and advances
+  /// it. `output` is [batch, hidden] (the chunk's last position) or
+  /// [batch, T, hidden], as the spec says. Checks every shape and the state
+  /// first; on any error the state is unchanged.
+  llvm::Error prefill(ModelState &state, HostTensor &input,
+                      std::vector<HostTensor> &weights, HostTensor &output);
+
+private:
+  StatefulModel() = default;
+  std::unique_ptr<MLIRContext> context;
+  std::unique_ptr<JitModule> jit;
+  frontend::ModelSpec modelSpec;
+  std::vector<frontend::WeightInfo> weightInfo, stateInfo;
+  /// Output states of the last call (swapped with the state's tensors).
+  ModelState scratch;
+};
+
 /// The spec described to the reference model.
 reference::ModelConfig referenceConfig(const frontend::ModelSpec &spec);
 

@@ -41,6 +41,11 @@ struct ModelSummary {
   int64_t stateBytesPerSequence = 0;
   /// f32 keys and values of one sequence at seqLen (bounded by the window).
   int64_t kvCacheBytes = 0;
+  /// Bytes per sequence of every state of the stateful form
+  /// (buildStatefulModel: recurrent states, conv tails, the window's last
+  /// W-1 keys and values and their validity), exactly as allocated; unset
+  /// when the model has no stateful form (full causal attention).
+  std::optional<int64_t> statefulBytesPerSequence;
   /// Mean FLOPs per token over positions 0 .. seqLen-1 (matmuls,
   /// recurrences, attention scores; not elementwise work).
   double flopsPerToken = 0.0;
@@ -48,8 +53,9 @@ struct ModelSummary {
 };
 
 /// Summarises `model` (built from `spec`) at sequence length `seqLen`.
+/// `stateful` (optional) is the stateful form of the same spec.
 ModelSummary summarize(const ModelSpec &spec, const BuiltModel &model,
-                       int64_t seqLen);
+                       int64_t seqLen, const BuiltModel *stateful = nullptr);
 
 /// Human-readable summary.
 void printSummary(llvm::raw_ostream &os, const ModelSpec &spec,

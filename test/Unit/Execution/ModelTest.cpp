@@ -330,4 +330,124 @@ TEST(StatefulModelErrors, FullCausalAttentionIsRejected) {
             std::string::npos);
 }
 
+//===----------------------------------------------------------------------===//
+// StatefulModel: decode steps, snapshot/restore, errors leave the state alone
+//===----------------------------------------------------------------------===//
+
+/// Max relative difference of two equally shaped tensors.
+double relDiff(const HostTensor &a, const HostTensor &b) {
+  double err = 0.0, scale = 1.0;
+  for (size_t i = 0; i < a.data.size(); ++i) {
+    err = std::max(err, std::abs(double(a.data[i]) - b.data[i]));
+    scale = std::max(scale, std::abs(double(b.data[i])));
+  }
+  return err / scale;
+}
+
+TEST(StatefulModel, DecodePastTheWindowSnapshotAndRestore) {
+  // Window 5: the K/V cache (4 slots) is overwritten many times over the 40
+  // positions; output=last, so each step returns its own position.
+  SpecSources sources;
+  sources.overrides = small({"schedule=[\"gated_delta_net\",\"attn\",\"mamba\"]",
+                             "window_size=5"});
+  llvm::Expected<ModelSpec> spec = parseModelSpec(sources);
+  ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
+  auto model = StatefulModel::compile(*spec);
+  ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
+  std::vector<HostTensor> weights = randomWeights((*model)->weights(), 3);
+  const int64_t batch = 2, prompt = 6, total = 40;
+  HostTensor input = randomInput(batch, total, spec->embedDim, 5);
+  reference::ModelConfig config = referenceConfig(*spec);
+  config.sequenceOutput = true;
+  HostTensor ref = reference::forward(
+      config, namedWeights((*model)->weights(), weights), input);
+  int64_t h = spec->hiddenSize;
+  auto refAt = [&](int64_t p) {
+    HostTensor r({batch, h});
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t k = 0; k < h; ++k)
+        r.data[b * h + k] = ref.data[(b * total + p) * h + k];
+    return r;
+  };
+
+  ModelState state = (*model)->newState(batch);
+  const int64_t bytes = state.bytes();
+  HostTensor out;
+  HostTensor first = sliceSeq(input, 0, prompt);
+  ASSERT_FALSE(static_cast<bool>(
+      (*model)->prefill(state, first, weights, out)));
+  EXPECT_LT(relDiff(out, refAt(prompt - 1)), kModelTol);
+  ModelState snapshot = state;
+  std::vector<HostTensor> firstRun;
+  for (int64_t p = prompt; p < total; ++p) {
+    HostTensor x = sliceSeq(input, p, 1);
+    ASSERT_FALSE(static_cast<bool>(
+        (*model)->prefill(state, x, weights, out)));
+    EXPECT_LT(relDiff(out, refAt(p)), kModelTol) << "position " << p;
+    firstRun.push_back(out);
+  }
+  EXPECT_EQ(state.position, total);
+  EXPECT_EQ(state.bytes(), bytes) << "the state must not grow";
+
+  // Restore and run the same steps again: bit-identical.
+  state = snapshot;
+  for (int64_t p = prompt; p < total; ++p) {
+    HostTensor x = sliceSeq(input, p, 1);
+    ASSERT_FALSE(static_cast<bool>(
+        (*model)->prefill(state, x, weights, out)));
+    EXPECT_EQ(out.data, firstRun[p - prompt].data) << "position " << p;
+  }
+}
+
+TEST(StatefulModel, BadCallsGetMessagesAndKeepTheState) {
+  SpecSources sources;
+  sources.overrides = small({"schedule=[\"gru\",\"attn\"]"});
+  llvm::Expected<ModelSpec> spec = parseModelSpec(sources);
+  ASSERT_TRUE(static_cast<bool>(spec));
+  auto model = StatefulModel::compile(*spec);
+  ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
+  auto other = StatefulModel::compile(*spec);
+  ASSERT_TRUE(static_cast<bool>(other));
+  std::vector<HostTensor> weights = randomWeights((*model)->weights(), 1);
+  ModelState state = (*model)->newState(2);
+  HostTensor x = randomInput(2, 3, spec->embedDim, 2), out;
+  ASSERT_FALSE(static_cast<bool>((*model)->prefill(state, x, weights, out)));
+  ModelState before = state;
+  auto unchanged = [&] {
+    EXPECT_EQ(state.position, before.position);
+    for (size_t i = 0; i < state.tensors.size(); ++i)
+      EXPECT_EQ(state.tensors[i].data, before.tensors[i].data);
+  };
+
+  HostTensor wrongBatch = randomInput(3, 1, spec->embedDim, 2);
+  EXPECT_EQ(llvm::toString((*model)->prefill(state, wrongBatch, weights, out)),
+            "the state holds 2 sequences, but the input has batch 3");
+  unchanged();
+  ModelState foreign = (*other)->newState(2);
+  EXPECT_EQ(llvm::toString((*model)->prefill(foreign, x, weights, out)),
+            "the state was not made by this model");
+  HostTensor empty({2, 0, spec->embedDim});
+  EXPECT_EQ(llvm::toString((*model)->prefill(state, empty, weights, out)),
+            "input must have at least one position");
+  unchanged();
+  ModelState broken = state;
+  broken.tensors[0] = HostTensor({2, 5});
+  EXPECT_NE(llvm::toString((*model)->prefill(broken, x, weights, out))
+                .find("does not fit the model"),
+            std::string::npos);
+  std::vector<HostTensor> fewer(weights.begin(), weights.end() - 1);
+  EXPECT_NE(llvm::toString((*model)->prefill(state, x, fewer, out))
+                .find("weight tensors, got"),
+            std::string::npos);
+  unchanged();
+
+  sources.overrides.push_back("seq_len=4");
+  llvm::Expected<ModelSpec> fixed = parseModelSpec(sources);
+  ASSERT_TRUE(static_cast<bool>(fixed));
+  auto rejected = StatefulModel::compile(*fixed);
+  ASSERT_FALSE(static_cast<bool>(rejected));
+  EXPECT_NE(llvm::toString(rejected.takeError()).find("seq_len"),
+            std::string::npos);
+}
+
 } // namespace
