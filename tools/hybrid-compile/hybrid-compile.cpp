@@ -263,7 +263,10 @@ int compileSpec(MLIRContext &context) {
 
   BuiltModel model;
   if (stateful) {
-    if (describe || emit != Emit::Mlir)
+    if (describe)
+      return fail("--describe describes both forms (see its 'stateful "
+                  "state' line); drop --stateful");
+    if (emit != Emit::Mlir)
       return fail("--stateful supports --emit=mlir only (the C runtime does "
                   "not pass states yet)");
     llvm::Expected<BuiltModel> built =
