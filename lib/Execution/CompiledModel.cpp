@@ -27,6 +27,43 @@ static std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
+/// Exports `func` of `module` and JIT-compiles it now.
+static llvm::Expected<std::unique_ptr<JitModule>>
+exportAndCompile(MLIRContext *context, ModuleOp module, StringRef func,
+                 const CPUPipelineOptions &options) {
+  PassManager pm(context);
+  pm.addPass(createHybridExportFunctions());
+  if (failed(pm.run(module)))
+    return error("exporting the model function failed");
+  auto jit = JitModule::compile(module, options);
+  if (!jit)
+    return jit.takeError();
+  if (llvm::Error e = (*jit)->materialize(func))
+    return std::move(e);
+  return std::move(*jit);
+}
+
+/// The weights must be `info`'s, in order, with its shapes.
+static llvm::Error checkWeights(const std::vector<WeightInfo> &info,
+                                const std::vector<HostTensor> &weights) {
+  if (weights.size() != info.size())
+    return error(llvm::formatv("expected {0} weight tensors, got {1}",
+                               info.size(), weights.size()));
+  for (auto [i, w] : llvm::zip(info, weights))
+    if (w.shape != i.shape)
+      return error("weight '" + i.name + "' must be " + shapeString(i.shape) +
+                   ", got " + shapeString(w.shape));
+  return llvm::Error::success();
+}
+
+/// [batch, hidden] or [batch, seq, hidden], as the spec's output says.
+static std::vector<int64_t> outputShapeOf(const ModelSpec &spec,
+                                          int64_t batch, int64_t seq) {
+  if (spec.output == OutputKind::Sequence)
+    return {batch, seq, spec.hiddenSize};
+  return {batch, spec.hiddenSize};
+}
+
 llvm::Expected<std::unique_ptr<CompiledModel>>
 CompiledModel::compile(const ModelSpec &spec,
                        const CPUPipelineOptions &options) {
@@ -37,24 +74,17 @@ CompiledModel::compile(const ModelSpec &spec,
   BuiltModel built = buildModel(model->context.get(), spec, "forward");
   model->modelSpec = spec;
   model->weightInfo = built.weights;
-  PassManager pm(model->context.get());
-  pm.addPass(createHybridExportFunctions());
-  if (failed(pm.run(*built.module)))
-    return error("exporting the model function failed");
-  auto jit = JitModule::compile(*built.module, options);
+  auto jit = exportAndCompile(model->context.get(), *built.module, "forward",
+                              options);
   if (!jit)
     return jit.takeError();
   model->jit = std::move(*jit);
-  if (llvm::Error e = model->jit->materialize("forward"))
-    return std::move(e);
   return model;
 }
 
 std::vector<int64_t> CompiledModel::outputShape(int64_t batch,
                                                 int64_t seq) const {
-  if (modelSpec.output == OutputKind::Sequence)
-    return {batch, seq, modelSpec.hiddenSize};
-  return {batch, modelSpec.hiddenSize};
+  return outputShapeOf(modelSpec, batch, seq);
 }
 
 llvm::Error CompiledModel::run(HostTensor &input,
@@ -71,13 +101,8 @@ llvm::Error CompiledModel::run(HostTensor &input,
     return error(llvm::formatv("the model was compiled for seq_len {0}, but "
                                "the input has {1} positions",
                                *modelSpec.seqLen, input.shape[1]));
-  if (weights.size() != weightInfo.size())
-    return error(llvm::formatv("expected {0} weight tensors, got {1}",
-                               weightInfo.size(), weights.size()));
-  for (auto [info, w] : llvm::zip(weightInfo, weights))
-    if (w.shape != info.shape)
-      return error("weight '" + info.name + "' must be " +
-                   shapeString(info.shape) + ", got " + shapeString(w.shape));
+  if (llvm::Error e = checkWeights(weightInfo, weights))
+    return e;
   output = HostTensor(outputShape(input.shape[0], input.shape[1]));
   std::vector<HostTensor *> args{&input};
   for (HostTensor &w : weights)
@@ -114,16 +139,11 @@ StatefulModel::compile(const ModelSpec &spec,
   model->modelSpec = spec;
   model->weightInfo = built->weights;
   model->stateInfo = built->states;
-  PassManager pm(model->context.get());
-  pm.addPass(createHybridExportFunctions());
-  if (failed(pm.run(*built->module)))
-    return error("exporting the model function failed");
-  auto jit = JitModule::compile(*built->module, options);
+  auto jit = exportAndCompile(model->context.get(), *built->module, "prefill",
+                              options);
   if (!jit)
     return jit.takeError();
   model->jit = std::move(*jit);
-  if (llvm::Error e = model->jit->materialize("prefill"))
-    return std::move(e);
   return model;
 }
 
@@ -154,13 +174,8 @@ llvm::Error StatefulModel::prefill(ModelState &state, HostTensor &input,
                                state.batch, input.shape[0]));
   if (input.shape[1] < 1)
     return error("input must have at least one position");
-  if (weights.size() != weightInfo.size())
-    return error(llvm::formatv("expected {0} weight tensors, got {1}",
-                               weightInfo.size(), weights.size()));
-  for (auto [info, w] : llvm::zip(weightInfo, weights))
-    if (w.shape != info.shape)
-      return error("weight '" + info.name + "' must be " +
-                   shapeString(info.shape) + ", got " + shapeString(w.shape));
+  if (llvm::Error e = checkWeights(weightInfo, weights))
+    return e;
   if (state.tensors.size() != stateInfo.size())
     return error("the state has the wrong number of tensors");
   for (auto [info, t] : llvm::zip(stateInfo, state.tensors))
@@ -174,10 +189,7 @@ llvm::Error StatefulModel::prefill(ModelState &state, HostTensor &input,
   if (scratch.batch != state.batch)
     scratch = newState(state.batch);
   int64_t batch = input.shape[0], t = input.shape[1];
-  std::vector<int64_t> outShape =
-      modelSpec.output == OutputKind::Sequence
-          ? std::vector<int64_t>{batch, t, modelSpec.hiddenSize}
-          : std::vector<int64_t>{batch, modelSpec.hiddenSize};
+  std::vector<int64_t> outShape = outputShapeOf(modelSpec, batch, t);
   if (output.shape != outShape) // reused as is when it fits
     output = HostTensor(std::move(outShape));
   std::vector<HostTensor *> args{&input};

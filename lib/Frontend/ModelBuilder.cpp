@@ -926,9 +926,10 @@ Value Emitter::emitModel(Value input) {
 
 } // namespace
 
-BuiltModel mlir::hybrid::frontend::buildModel(MLIRContext *context,
-                                              const ModelSpec &spec,
-                                              StringRef funcName) {
+/// The model as `funcName(input, weights...[, states...]) -> (output[,
+/// states...])`.
+static BuiltModel buildFunction(MLIRContext *context, const ModelSpec &spec,
+                                StringRef funcName, bool stateful) {
   context->loadDialect<HybridDialect, func::FuncDialect, linalg::LinalgDialect,
                        tensor::TensorDialect, arith::ArithDialect,
                        math::MathDialect>();
@@ -944,14 +945,21 @@ BuiltModel mlir::hybrid::frontend::buildModel(MLIRContext *context,
                                  b.getFunctionType({inputType}, {}));
   fn.setArgAttr(0, kWeightAttrName, b.getStringAttr("input"));
   Block *entry = fn.addEntryBlock();
-  b.setInsertionPointToEnd(entry);
-  Emitter emitter(spec, fn, out);
+  Emitter emitter(spec, fn, out, stateful);
   Value result = emitter.emitModel(entry->getArgument(0));
   b.setInsertionPointToEnd(entry);
-  func::ReturnOp::create(b, loc, result);
+  SmallVector<Value> results{result};
+  results.append(emitter.finalStates.begin(), emitter.finalStates.end());
+  func::ReturnOp::create(b, loc, results);
   fn.setType(b.getFunctionType(entry->getArgumentTypes(),
-                               {result.getType()}));
+                               ValueRange(results).getTypes()));
   return out;
+}
+
+BuiltModel mlir::hybrid::frontend::buildModel(MLIRContext *context,
+                                              const ModelSpec &spec,
+                                              StringRef funcName) {
+  return buildFunction(context, spec, funcName, /*stateful=*/false);
 }
 
 llvm::Expected<BuiltModel>
@@ -967,30 +975,7 @@ mlir::hybrid::frontend::buildStatefulModel(MLIRContext *context,
         "stateful inference needs a sliding window: full causal attention "
         "(use_sliding_window false) keeps every past key, so its cache would "
         "grow with the sequence");
-  context->loadDialect<HybridDialect, func::FuncDialect, linalg::LinalgDialect,
-                       tensor::TensorDialect, arith::ArithDialect,
-                       math::MathDialect>();
-  BuiltModel out;
-  OpBuilder b(context);
-  Location loc = NameLoc::get(b.getStringAttr("model"));
-  out.module = ModuleOp::create(loc);
-  b.setInsertionPointToEnd(out.module->getBody());
-  int64_t seqSize = spec.seqLen.value_or(ShapedType::kDynamic);
-  auto inputType = RankedTensorType::get(
-      {ShapedType::kDynamic, seqSize, spec.embedDim}, b.getF32Type());
-  auto fn = func::FuncOp::create(b, loc, funcName,
-                                 b.getFunctionType({inputType}, {}));
-  fn.setArgAttr(0, kWeightAttrName, b.getStringAttr("input"));
-  Block *entry = fn.addEntryBlock();
-  Emitter emitter(spec, fn, out, /*stateful=*/true);
-  Value result = emitter.emitModel(entry->getArgument(0));
-  b.setInsertionPointToEnd(entry);
-  SmallVector<Value> results{result};
-  results.append(emitter.finalStates.begin(), emitter.finalStates.end());
-  func::ReturnOp::create(b, loc, results);
-  fn.setType(b.getFunctionType(entry->getArgumentTypes(),
-                               ValueRange(results).getTypes()));
-  return out;
+  return buildFunction(context, spec, funcName, /*stateful=*/true);
 }
 
 std::vector<WeightInfo>

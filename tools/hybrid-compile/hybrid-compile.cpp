@@ -284,11 +284,10 @@ int compileSpec(MLIRContext &context) {
   if (describe) {
     int64_t seqLen = seqLenOpt > 0 ? int64_t(seqLenOpt)
                                    : spec->seqLen.value_or(4096);
-    // The stateful form's exact state, where the model has one.
+    // The stateful form's exact state, where the model has one (not with
+    // full causal attention, not for a fixed seq_len).
     std::optional<BuiltModel> stateForm;
-    if (!spec->seqLen && (spec->attentionWindow() ||
-                          !llvm::is_contained(spec->resolveSchedule(),
-                                              LayerKind::Attention))) {
+    if (!spec->seqLen) {
       llvm::Expected<BuiltModel> built =
           buildStatefulModel(&context, *spec, "prefill");
       if (built)
