@@ -214,6 +214,31 @@ struct Emit {
     return vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD, v);
   }
 
+  /// The positions sequence `bi` processes: clamp(lengths[bi], 0, seq), or
+  /// all `seq` without lengths.
+  Value seqLength(Value lengths, Value bi, Value seq) {
+    if (!lengths)
+      return seq;
+    return clampLength(tensor::ExtractOp::create(b, loc, lengths, bi), seq);
+  }
+  /// A length (any integer type) as an index clamped to [0, seq].
+  Value clampLength(Value n, Value seq) {
+    if (!n.getType().isIndex())
+      n = arith::IndexCastOp::create(b, loc, b.getIndexType(), n);
+    return mini(maxi(n, idx(0)), seq);
+  }
+
+  /// The destination of a sequence output: zeros when a variable-length
+  /// batch leaves positions unwritten, uninitialised otherwise.
+  Value outputInit(ArrayRef<OpFoldResult> sizes, Type elt, Value lengths) {
+    Value e = empty(sizes, elt);
+    if (!lengths)
+      return e;
+    Value z = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
+    return linalg::FillOp::create(b, loc, ValueRange{z}, ValueRange{e})
+        .getResult(0);
+  }
+
   Value empty(ArrayRef<OpFoldResult> sizes, Type elt) {
     return tensor::EmptyOp::create(b, loc, sizes, elt);
   }
@@ -300,7 +325,9 @@ struct LowerSsmScan : OpRewritePattern<SsmScanOp> {
     Value batch = e.dim(u, 0), seq = e.dim(u, 1), chans = e.dim(u, 2);
     Value groups = e.dim(op.getB(), 2);
     Value groupSize = e.divi(chans, groups);
-    Value yInit = e.empty(e.sizes(u), getElementTypeOrSelf(op.getY().getType()));
+    Value yInit = e.outputInit(e.sizes(u),
+                               getElementTypeOrSelf(op.getY().getType()),
+                               op.getLengths());
     Value sInit = stateDestination(
         e, op.getFinalState(),
         {e.dimOF(u, 0), e.dimOF(u, 2), rw.getIndexAttr(n)});
@@ -335,7 +362,8 @@ struct LowerSsmScan : OpRewritePattern<SsmScanOp> {
           SmallVector<OpFoldResult> ySz{b.getIndexAttr(1), seq, cs};
           Value yTile = e.slice(yOut, yOff, ySz);
           auto loop = scf::ForOp::create(
-              b, l, zero, seq, e.idx(1), ValueRange{h0, yTile},
+              b, l, zero, e.seqLength(op.getLengths(), bi, seq), e.idx(1),
+              ValueRange{h0, yTile},
               [&](OpBuilder &b, Location l, Value t, ValueRange it) {
                 Emit e{b, l};
                 Value h = it[0];
@@ -392,7 +420,9 @@ struct LowerRgLru : OpRewritePattern<RgLruOp> {
     int64_t cb = opts.vectorWidth;
     Value x = op.getX();
     Value batch = e.dim(x, 0), seq = e.dim(x, 1), width = e.dim(x, 2);
-    Value hInit = e.empty(e.sizes(x), getElementTypeOrSelf(op.getH().getType()));
+    Value hInit = e.outputInit(e.sizes(x),
+                               getElementTypeOrSelf(op.getH().getType()),
+                               op.getLengths());
     Value sInit = stateDestination(e, op.getFinalState(),
                                    {e.dimOF(x, 0), e.dimOF(x, 2)});
     double c = op.getC().convertToDouble();
@@ -414,7 +444,8 @@ struct LowerRgLru : OpRewritePattern<RgLruOp> {
           SmallVector<OpFoldResult> sz{b.getIndexAttr(1), seq, cs};
           Value tileOut = e.slice(args[2], off, sz);
           auto loop = scf::ForOp::create(
-              b, l, zero, seq, e.idx(1), ValueRange{h0, tileOut},
+              b, l, zero, e.seqLength(op.getLengths(), bi, seq), e.idx(1),
+              ValueRange{h0, tileOut},
               [&](OpBuilder &b, Location l, Value t, ValueRange it) {
                 Emit e{b, l};
                 Value xv = e.read(x, {bi, t, c0}, {cb});
@@ -467,8 +498,9 @@ struct LowerGru : OpRewritePattern<GruOp> {
     Value xg = op.getInputGates(), wh = op.getHiddenWeight();
     Value batch = e.dim(xg, 0), seq = e.dim(xg, 1), hidden = e.dim(wh, 0);
     Value gates = e.dim(wh, 1);
-    Value hInit = e.empty({e.dimOF(xg, 0), e.dimOF(xg, 1), e.dimOF(wh, 0)},
-                          getElementTypeOrSelf(op.getH().getType()));
+    Value hInit = e.outputInit(
+        {e.dimOF(xg, 0), e.dimOF(xg, 1), e.dimOF(wh, 0)},
+        getElementTypeOrSelf(op.getH().getType()), op.getLengths());
     Value sInit = stateDestination(e, op.getFinalState(),
                                    {e.dimOF(xg, 0), e.dimOF(wh, 0)});
     auto forall = scf::ForallOp::create(
@@ -500,7 +532,8 @@ struct LowerGru : OpRewritePattern<GruOp> {
           SmallVector<OpFoldResult> sz{b.getIndexAttr(1), seq, hidden};
           Value tileOut = e.slice(hOut, off, sz);
           auto loop = scf::ForOp::create(
-              b, l, zero, seq, one, ValueRange{h0, hh0, tileOut},
+              b, l, zero, e.seqLength(op.getLengths(), bi, seq), one,
+              ValueRange{h0, hh0, tileOut},
               [&](OpBuilder &b, Location l, Value t, ValueRange it) {
                 Emit e{b, l};
                 Value h = it[0];
@@ -575,7 +608,8 @@ using MatrixStep = function_ref<std::pair<Value, Value>(
     Emit &, Value bi, Value head, Value t, Value v0, Value state)>;
 
 Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
-                            Value values, Value initState, Type outElt,
+                            Value values, Value initState, Value lengths,
+                            Type outElt,
                             int64_t keyDim, int64_t vb, MatrixStep step,
                             ValueRange &results) {
   Emit e{rw, loc};
@@ -583,7 +617,7 @@ Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
   Value heads = e.dim(values, 2), vdim = e.dim(values, 3);
   SmallVector<OpFoldResult> outSizes{e.dimOF(values, 0), e.dimOF(seqLike, 1),
                                      e.dimOF(values, 2), e.dimOF(values, 3)};
-  Value oInit = e.empty(outSizes, outElt);
+  Value oInit = e.outputInit(outSizes, outElt, lengths);
   Value sInit = e.empty({e.dimOF(values, 0), e.dimOF(values, 2),
                          e.dimOF(values, 3), rw.getIndexAttr(keyDim)},
                         e.f32());
@@ -603,7 +637,8 @@ Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
                                      b.getIndexAttr(1), vs};
         Value tileOut = e.slice(args[3], off, sz);
         auto loop = scf::ForOp::create(
-            b, l, zero, seq, e.idx(1), ValueRange{s0, tileOut},
+            b, l, zero, e.seqLength(lengths, bi, seq), e.idx(1),
+            ValueRange{s0, tileOut},
             [&](OpBuilder &b, Location l, Value t, ValueRange it) {
               Emit e{b, l};
               auto [s, o] = step(e, bi, hd, t, v0, it[0]);
@@ -665,7 +700,7 @@ struct LowerWkv : OpRewritePattern<WkvOp> {
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getR(), op.getV(),
-                          op.getInitialState(),
+                          op.getInitialState(), op.getLengths(),
                           getElementTypeOrSelf(op.getO().getType()), k, vb,
                           step, results);
     rw.replaceOp(op, results);
@@ -710,7 +745,7 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getQ(), op.getV(),
-                          op.getInitialState(),
+                          op.getInitialState(), op.getLengths(),
                           getElementTypeOrSelf(op.getO().getType()), k, vb,
                           step, results);
     rw.replaceOp(op, results);
@@ -914,27 +949,66 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
       ymaps.push_back(AffineMap::get(3, 0, {C}, ctx));
     }
     ymaps.push_back(rw.getMultiDimIdentityMap(3));
+    // Positions past a sequence's length are zero.
+    Value lengths = op.getLengths();
+    if (lengths) {
+      ins.push_back(lengths);
+      ymaps.insert(ymaps.end() - 1, AffineMap::get(3, 0, {B}, ctx));
+    }
     bool silu = op.getActivation() == Activation::silu;
+    bool bias = static_cast<bool>(op.getBias());
+    Value seqV = getValueOrCreateConstantIndexOp(rw, loc, seq);
     Value y = linalg::GenericOp::create(
                   rw, loc, TypeRange{yInit.getType()}, ins, ValueRange{yInit},
                   ymaps, parallelIters(3),
                   [&](OpBuilder &b, Location l, ValueRange a) {
                     Emit e{b, l};
                     Value v = a[0];
-                    if (a.size() == 3)
+                    if (bias)
                       v = e.add(v, e.toF32(a[1]));
                     if (silu)
                       v = e.silu(v);
+                    if (lengths) {
+                      Value n = e.clampLength(a[bias ? 2 : 1], seqV);
+                      Value t = linalg::IndexOp::create(b, l, 1);
+                      Value live = arith::CmpIOp::create(
+                          b, l, arith::CmpIPredicate::slt, t, n);
+                      v = arith::SelectOp::create(b, l, live, v,
+                                                  e.cstLike(v, 0.0));
+                    }
                     linalg::YieldOp::create(b, l, e.fromF32(v, outElt));
                   })
                   .getResult(0);
     // The last K-1 inputs of [initial_state; x] (none for a width-1 conv:
     // an empty slice at the very end is not a valid extract_slice).
-    Value finalState =
-        tailC && *tailC == 0
-            ? e.empty({batch, tail, chans}, e.f32())
-            : e.slice(xc, {rw.getIndexAttr(0), seq, rw.getIndexAttr(0)},
-                      {batch, tail, chans});
+    // With lengths, sequence b's tail ends at its own last position: a
+    // gather of xc[b, len[b] + j, c].
+    Value finalState;
+    if (tailC && *tailC == 0) {
+      finalState = e.empty({batch, tail, chans}, e.f32());
+    } else if (lengths) {
+      Value dest = e.empty({batch, tail, chans}, e.f32());
+      SmallVector<AffineMap> gmaps{AffineMap::get(3, 0, {B}, ctx),
+                                   rw.getMultiDimIdentityMap(3)};
+      finalState =
+          linalg::GenericOp::create(
+              rw, loc, TypeRange{dest.getType()}, ValueRange{lengths},
+              ValueRange{dest}, gmaps, parallelIters(3),
+              [&](OpBuilder &b, Location l, ValueRange a) {
+                Emit e{b, l};
+                Value n = e.clampLength(a[0], seqV);
+                Value bi = linalg::IndexOp::create(b, l, 0);
+                Value j = linalg::IndexOp::create(b, l, 1);
+                Value c = linalg::IndexOp::create(b, l, 2);
+                Value v = tensor::ExtractOp::create(
+                    b, l, xc, ValueRange{bi, e.addi(n, j), c});
+                linalg::YieldOp::create(b, l, v);
+              })
+              .getResult(0);
+    } else {
+      finalState = e.slice(xc, {rw.getIndexAttr(0), seq, rw.getIndexAttr(0)},
+                           {batch, tail, chans});
+    }
     finalState = tensor::CastOp::create(rw, loc, op.getFinalState().getType(),
                                         finalState);
     rw.replaceOp(op, {y, finalState});

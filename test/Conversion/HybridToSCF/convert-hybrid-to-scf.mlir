@@ -77,6 +77,39 @@ func.func @conv(%x: tensor<1x?x8xf32>, %w: tensor<4x8xf32>, %s: tensor<1x3x8xf32
 
 // -----
 
+// Variable-length batches: outputs start as zeros, each task's time loop
+// stops at its clamped length, and the conv's tail is gathered from
+// position len[b].
+// CHECK-LABEL: func.func @lengths
+// CHECK: linalg.fill
+// CHECK: scf.forall (%[[B:.*]], %{{.*}}) in
+// CHECK: %[[N:.*]] = tensor.extract %{{.*}}[%[[B]]] : tensor<2xi32>
+// CHECK: %[[NI:.*]] = arith.index_cast %[[N]] : i32 to index
+// CHECK: %[[LO:.*]] = arith.maxsi %[[NI]], %{{.*}} : index
+// CHECK: %[[UB:.*]] = arith.minsi %[[LO]], %{{.*}} : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[UB]] step
+// CHECK-LABEL: func.func @conv_lengths
+// CHECK: linalg.generic
+// CHECK: arith.cmpi slt
+// CHECK: arith.select
+// CHECK: linalg.generic
+// CHECK: tensor.extract %{{.*}} : tensor<2x?x8xf32>
+func.func @lengths(%x: tensor<2x?x8xf32>, %a: tensor<8xf32>, %n: tensor<2xi32>)
+    -> (tensor<2x?x8xf32>, tensor<2x8xf32>) {
+  %h, %s = hybrid.rg_lru x(%x : tensor<2x?x8xf32>) gate_x(%x : tensor<2x?x8xf32>)
+      gate_a(%x : tensor<2x?x8xf32>) a_param(%a : tensor<8xf32>)
+      lengths(%n : tensor<2xi32>) -> tensor<2x?x8xf32>, tensor<2x8xf32>
+  return %h, %s : tensor<2x?x8xf32>, tensor<2x8xf32>
+}
+func.func @conv_lengths(%x: tensor<2x?x8xf32>, %w: tensor<4x8xf32>, %n: tensor<2xindex>)
+    -> (tensor<2x?x8xf32>, tensor<2x3x8xf32>) {
+  %y, %t = hybrid.causal_conv1d x(%x : tensor<2x?x8xf32>) weight(%w : tensor<4x8xf32>)
+      lengths(%n : tensor<2xindex>) -> tensor<2x?x8xf32>, tensor<2x3x8xf32>
+  return %y, %t : tensor<2x?x8xf32>, tensor<2x3x8xf32>
+}
+
+// -----
+
 // gated_parallel: both regions inlined, one generic mixes them.
 // CHECK-LABEL: func.func @parallel
 // CHECK-NOT: hybrid.

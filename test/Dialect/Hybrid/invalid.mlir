@@ -657,3 +657,21 @@ func.func @norm_epsilon(%x: tensor<2x8xf32>) {
   %y = hybrid.layer_norm %x {epsilon = 0.0 : f32} : tensor<2x8xf32> -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @lengths_batch(%x: tensor<2x5x8xf32>, %w: tensor<4x8xf32>, %n: tensor<3xi32>) {
+  // expected-error @+1 {{'lengths' dim 0 (batch) is 3, but 'x' dim 0 (batch) is 2}}
+  %y, %t = hybrid.causal_conv1d x(%x : tensor<2x5x8xf32>) weight(%w : tensor<4x8xf32>)
+      lengths(%n : tensor<3xi32>) -> tensor<2x5x8xf32>, tensor<2x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @lengths_float(%xg: tensor<2x5x24xf32>, %wh: tensor<8x24xf32>, %n: tensor<2xf32>) {
+  // expected-error @+1 {{operand #2 must be 1D tensor of signless integer or index values}}
+  %h, %s = hybrid.gru input_gates(%xg : tensor<2x5x24xf32>) hidden_weight(%wh : tensor<8x24xf32>)
+      lengths(%n : tensor<2xf32>) -> tensor<2x5x8xf32>, tensor<2x8xf32>
+  return
+}

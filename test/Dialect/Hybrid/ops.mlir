@@ -6,7 +6,7 @@
 // CHECK-LABEL: func.func @ssm_scan_full
 // CHECK: hybrid.ssm_scan u(%{{.*}} : tensor<2x?x24xf32>) delta(%{{.*}} : tensor<2x?x24xf32>) A(%{{.*}} : tensor<24x16xf32>) B(%{{.*}} : tensor<2x?x1x16xf32>) C(%{{.*}} : tensor<2x?x1x16xf32>) D(%{{.*}} : tensor<24xf32>) z(%{{.*}} : tensor<2x?x24xf32>) delta_bias(%{{.*}} : tensor<24xf32>) init(%{{.*}} : tensor<2x24x16xf32>) delta_softplus -> tensor<2x?x24xf32>, tensor<2x24x16xf32>
 // GENERIC-LABEL: sym_name = "ssm_scan_full"
-// GENERIC: "hybrid.ssm_scan"({{.*}}) <{delta_softplus, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 1>}>
+// GENERIC: "hybrid.ssm_scan"({{.*}}) <{delta_softplus, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 1, 1, 1, 0>}>
 func.func @ssm_scan_full(%u: tensor<2x?x24xf32>, %dt: tensor<2x?x24xf32>,
     %A: tensor<24x16xf32>, %B: tensor<2x?x1x16xf32>, %C: tensor<2x?x1x16xf32>,
     %D: tensor<24xf32>, %z: tensor<2x?x24xf32>, %db: tensor<24xf32>,
@@ -36,7 +36,7 @@ func.func @ssm_scan_minimal(%u: tensor<?x?x?xbf16>, %A: tensor<?x?xf32>,
 // CHECK-LABEL: func.func @wkv6
 // CHECK: hybrid.wkv rwkv6 r(%{{.*}} : tensor<1x?x4x64xf32>) k(%{{.*}} : tensor<1x?x4x64xf32>) v(%{{.*}} : tensor<1x?x4x32xf32>) log_decay(%{{.*}} : tensor<1x?x4x64xf32>) bonus(%{{.*}} : tensor<4x64xf32>) init(%{{.*}} : tensor<1x4x32x64xf32>) -> tensor<1x?x4x32xf32>, tensor<1x4x32x64xf32>
 // GENERIC-LABEL: sym_name = "wkv6"
-// GENERIC: "hybrid.wkv"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1>, scale = 1.000000e+00 : f32, variant = #hybrid<wkv_variant rwkv6>}>
+// GENERIC: "hybrid.wkv"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0>, scale = 1.000000e+00 : f32, variant = #hybrid<wkv_variant rwkv6>}>
 func.func @wkv6(%r: tensor<1x?x4x64xf32>, %v: tensor<1x?x4x32xf32>,
     %u: tensor<4x64xf32>, %s0: tensor<1x4x32x64xf32>) -> tensor<1x?x4x32xf32> {
   %o, %s = hybrid.wkv rwkv6 r(%r : tensor<1x?x4x64xf32>) k(%r : tensor<1x?x4x64xf32>)
@@ -71,7 +71,7 @@ func.func @delta_rule(%q: tensor<2x?x4x16xf32>, %v: tensor<2x?x4x32xf32>,
 // CHECK-LABEL: func.func @gated_delta_rule
 // CHECK: hybrid.delta_rule q(%{{.*}} : tensor<1x7x2x16xf32>) k(%{{.*}} : tensor<1x7x2x16xf32>) v(%{{.*}} : tensor<1x7x8x32xf32>) beta(%{{.*}} : tensor<1x7x8x32xf32>) log_decay(%{{.*}} : tensor<1x7x8xf32>) init(%{{.*}} : tensor<1x8x32x16xf32>) {scale = 2.500000e-01 : f32} -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
 // GENERIC-LABEL: sym_name = "gated_delta_rule"
-// GENERIC: "hybrid.delta_rule"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1>, scale = 2.500000e-01 : f32}>
+// GENERIC: "hybrid.delta_rule"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>, scale = 2.500000e-01 : f32}>
 func.func @gated_delta_rule(%q: tensor<1x7x2x16xf32>, %v: tensor<1x7x8x32xf32>,
     %g: tensor<1x7x8xf32>, %s0: tensor<1x8x32x16xf32>) -> tensor<1x8x32x16xf32> {
   %o, %s = hybrid.delta_rule q(%q : tensor<1x7x2x16xf32>) k(%q : tensor<1x7x2x16xf32>)
@@ -85,7 +85,7 @@ func.func @gated_delta_rule(%q: tensor<1x7x2x16xf32>, %v: tensor<1x7x8x32xf32>,
 // CHECK: hybrid.rg_lru x(%{{.*}} : tensor<3x?x10xf32>) gate_x(%{{.*}} : tensor<3x?x10xf32>) gate_a(%{{.*}} : tensor<3x?x10xf32>) a_param(%{{.*}} : tensor<10xf32>) reset(%{{.*}} : tensor<3x?xi1>) init(%{{.*}} : tensor<3x10xf32>) -> tensor<3x?x10xf32>, tensor<3x10xf32>
 // CHECK: hybrid.rg_lru {{.*}} {c = 4.000000e+00 : f32} -> tensor<3x?x10xf32>, tensor<3x10xf32>
 // GENERIC-LABEL: sym_name = "rg_lru"
-// GENERIC: "hybrid.rg_lru"({{.*}}) <{c = 8.000000e+00 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1>}>
+// GENERIC: "hybrid.rg_lru"({{.*}}) <{c = 8.000000e+00 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}>
 func.func @rg_lru(%x: tensor<3x?x10xf32>, %l: tensor<10xf32>, %reset: tensor<3x?xi1>,
     %h0: tensor<3x10xf32>) -> tensor<3x10xf32> {
   %h, %s = hybrid.rg_lru x(%x : tensor<3x?x10xf32>) gate_x(%x : tensor<3x?x10xf32>)
@@ -111,11 +111,27 @@ func.func @gru(%xg: tensor<2x?x48xf32>, %wh: tensor<16x48xf32>, %bh: tensor<48xf
   return %h2 : tensor<2x?x16xf32>
 }
 
+// CHECK-LABEL: func.func @lengths
+// CHECK: hybrid.gru input_gates(%{{.*}} : tensor<?x?x48xf32>) hidden_weight(%{{.*}} : tensor<16x48xf32>) lengths(%{{.*}} : tensor<?xi64>) -> tensor<?x?x16xf32>, tensor<?x16xf32>
+// CHECK: hybrid.causal_conv1d x(%{{.*}} : tensor<?x?x16xf32>) weight(%{{.*}} : tensor<4x16xf32>) init(%{{.*}} : tensor<?x3x16xf32>) lengths(%{{.*}} : tensor<?xi64>) activation silu
+// GENERIC-LABEL: sym_name = "lengths"
+// GENERIC: "hybrid.gru"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 0, 0, 1>}>
+func.func @lengths(%xg: tensor<?x?x48xf32>, %wh: tensor<16x48xf32>, %w: tensor<4x16xf32>,
+    %tail: tensor<?x3x16xf32>, %n: tensor<?xi64>) -> tensor<?x?x16xf32> {
+  %h, %s = hybrid.gru input_gates(%xg : tensor<?x?x48xf32>)
+      hidden_weight(%wh : tensor<16x48xf32>) lengths(%n : tensor<?xi64>)
+      -> tensor<?x?x16xf32>, tensor<?x16xf32>
+  %y, %t = hybrid.causal_conv1d x(%h : tensor<?x?x16xf32>) weight(%w : tensor<4x16xf32>)
+      init(%tail : tensor<?x3x16xf32>) lengths(%n : tensor<?xi64>) activation silu
+      -> tensor<?x?x16xf32>, tensor<?x3x16xf32>
+  return %y : tensor<?x?x16xf32>
+}
+
 // CHECK-LABEL: func.func @causal_conv1d
 // CHECK: hybrid.causal_conv1d x(%{{.*}} : tensor<1x?x64xf32>) weight(%{{.*}} : tensor<4x64xf32>) bias(%{{.*}} : tensor<64xf32>) init(%{{.*}} : tensor<1x3x64xf32>) activation silu -> tensor<1x?x64xf32>, tensor<1x3x64xf32>
 // CHECK: hybrid.causal_conv1d x(%{{.*}} : tensor<1x?x64xf32>) weight(%{{.*}} : tensor<4x64xf32>) -> tensor<1x?x64xf32>, tensor<1x3x64xf32>
 // GENERIC-LABEL: sym_name = "causal_conv1d"
-// GENERIC: "hybrid.causal_conv1d"({{.*}}) <{activation = #hybrid<activation silu>, operandSegmentSizes = array<i32: 1, 1, 1, 1>}>
+// GENERIC: "hybrid.causal_conv1d"({{.*}}) <{activation = #hybrid<activation silu>, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0>}>
 func.func @causal_conv1d(%x: tensor<1x?x64xf32>, %w: tensor<4x64xf32>,
     %b: tensor<64xf32>, %tail: tensor<1x3x64xf32>) -> tensor<1x?x64xf32> {
   %y, %t = hybrid.causal_conv1d x(%x : tensor<1x?x64xf32>) weight(%w : tensor<4x64xf32>)

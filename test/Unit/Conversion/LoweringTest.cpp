@@ -541,4 +541,249 @@ INSTANTIATE_TEST_SUITE_P(Shapes, NormTest,
                                            SeqCase{3, 37, 19, false, false},
                                            SeqCase{2, 5, 64, true, true}));
 
+//===----------------------------------------------------------------------===//
+// Variable-length batches (the `lengths` operand)
+//===----------------------------------------------------------------------===//
+//
+// A batch whose sequences have different lengths must give, for every
+// sequence, what the reference gives for that sequence alone (truncated to
+// its length): the same outputs at its positions, zeros after them, and the
+// state after its last position. Lengths cover a full sequence, 0 (the
+// initial state passes through), 1, a middle value and one past T (clamped).
+
+/// Positions [0, n) of sequence b of a [B, T, ...] tensor, as [1, n, ...].
+HostTensor firstPositions(const HostTensor &t, int64_t b, int64_t n) {
+  std::vector<int64_t> shape = t.shape;
+  int64_t inner = t.numElements() / (shape[0] * shape[1]);
+  shape[0] = 1;
+  shape[1] = n;
+  HostTensor r(shape);
+  std::copy_n(t.data.begin() + b * t.shape[1] * inner,
+              n * inner, r.data.begin());
+  return r;
+}
+
+/// Row b of a [B, ...] tensor, as [1, ...].
+HostTensor row(const HostTensor &t, int64_t b) {
+  std::vector<int64_t> shape = t.shape;
+  int64_t inner = t.numElements() / shape[0];
+  shape[0] = 1;
+  HostTensor r(shape);
+  std::copy_n(t.data.begin() + b * inner, inner, r.data.begin());
+  return r;
+}
+
+/// Lengths {T, 0, 1, T/2, T+7}: f32 in the test's inputs, i64 in the kernel.
+HostTensor lengthsFor(int64_t t) {
+  HostTensor l({5});
+  l.data = {float(t), 0.0f, 1.0f, float(t / 2), float(t + 7)};
+  return l;
+}
+Value toLengths(OpBuilder &b, Location l, Value f) {
+  SmallVector<OpFoldResult> sizes = tensor::getMixedSizes(b, l, f);
+  Value init = tensor::EmptyOp::create(b, l, sizes, b.getI64Type());
+  return linalg::GenericOp::create(
+             b, l, TypeRange{init.getType()}, ValueRange{f}, ValueRange{init},
+             SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(1)),
+             SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+             [](OpBuilder &nb, Location nl, ValueRange a) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::FPToSIOp::create(nb, nl, nb.getI64Type(), a[0])
+                       .getResult());
+             })
+      .getResult(0);
+}
+
+/// The reference for sequence b alone over its first n positions:
+/// (output [1, n, ...], final state [1, ...]).
+using SingleRef =
+    std::function<std::pair<HostTensor, HostTensor>(int64_t b, int64_t n)>;
+
+/// Compares a variable-length run (outs = {output, final state}) with the
+/// reference run on each sequence alone; `init` is the initial state.
+void expectPerSequence(const std::vector<HostTensor> &outs,
+                       const HostTensor &lengths, const HostTensor &init,
+                       const SingleRef &ref, double tol) {
+  const HostTensor &out = outs[0];
+  int64_t t = out.shape[1], inner = out.numElements() / (out.shape[0] * t);
+  for (int64_t b = 0; b < out.shape[0]; ++b) {
+    int64_t n = std::min<int64_t>(lengths.data[b], t);
+    SCOPED_TRACE("sequence " + std::to_string(b) + ", length " +
+                 std::to_string(n));
+    HostTensor wantState = row(init, b);
+    if (n > 0) {
+      auto [wantOut, st] = ref(b, n);
+      EXPECT_LT(relError(firstPositions(out, b, n), wantOut), tol);
+      wantState = st;
+    }
+    for (int64_t i = n * inner; i < t * inner; ++i)
+      ASSERT_EQ(out.data[b * t * inner + i], 0.0f) << "past the length";
+    EXPECT_LT(relError(row(outs[1], b), wantState), tol);
+  }
+}
+
+TEST(VariableLengthTest, SsmScan) {
+  for (bool dynamic : {false, true}) {
+    int64_t B = 5, T = 13, D = 11, N = 4;
+    std::mt19937 rng(101);
+    HostTensor u = random({B, T, D}, rng), z = random({B, T, D}, rng);
+    HostTensor delta = random({B, T, D}, rng, -3.0, 1.0);
+    HostTensor a = random({D, N}, rng, -2.0, -0.05);
+    HostTensor bm = random({B, T, 1, N}, rng), cm = random({B, T, 1, N}, rng);
+    HostTensor dskip = random({D}, rng), bias = random({D}, rng, -1.0, 0.5);
+    HostTensor h0 = random({B, D, N}, rng), len = lengthsFor(T);
+    auto outs = run(
+        {&u, &delta, &a, &bm, &cm, &dskip, &z, &bias, &h0, &len},
+        {{B, T, D}, {B, D, N}},
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          auto op = SsmScanOp::create(b, l, v[0], v[1], v[2], v[3], v[4], v[5],
+                                      v[6], v[7], v[8], true,
+                                      toLengths(b, l, v[9]));
+          return SmallVector<Value>{op.getY(), op.getFinalState()};
+        },
+        dynamic);
+    expectPerSequence(outs, len, h0, [&](int64_t b, int64_t n) {
+      HostTensor y, hT, zb = firstPositions(z, b, n), h0b = row(h0, b);
+      reference::ssmScan(firstPositions(u, b, n), firstPositions(delta, b, n),
+                         a, firstPositions(bm, b, n), firstPositions(cm, b, n),
+                         &dskip, &zb, &bias, &h0b, true, y, hT);
+      return std::make_pair(y, hT);
+    }, kRecurrenceTol);
+  }
+}
+
+TEST(VariableLengthTest, Wkv) {
+  for (bool v7 : {false, true}) {
+    int64_t B = 5, T = 11, H = 2, K = 8, V = 5;
+    std::mt19937 rng(103);
+    HostTensor r = random({B, T, H, K}, rng), v = random({B, T, H, V}, rng);
+    HostTensor k = random({B, T, H, K}, rng, -0.5, 0.5);
+    HostTensor w = random({B, T, H, K}, rng, -1.0, -0.01);
+    HostTensor bonus = random({H, K}, rng);
+    HostTensor a = random({B, T, H, K}, rng, -0.3, 0.0);
+    HostTensor bb = random({B, T, H, K}, rng, 0.0, 0.3);
+    HostTensor s0 = random({B, H, V, K}, rng), len = lengthsFor(T);
+    auto outs = run(
+        {&r, &k, &v, &w, &bonus, &a, &bb, &s0, &len},
+        {{B, T, H, V}, {B, H, V, K}},
+        [&](OpBuilder &b, Location l, ValueRange x) {
+          Value lens = toLengths(b, l, x[8]);
+          auto op = v7 ? WkvOp::create(b, l, WkvVariant::rwkv7, x[0], x[1],
+                                       x[2], x[3], Value(), x[5], x[6], x[7],
+                                       0.5f, lens)
+                       : WkvOp::create(b, l, WkvVariant::rwkv6, x[0], x[1],
+                                       x[2], x[3], x[4], Value(), Value(),
+                                       x[7], 0.5f, lens);
+          return SmallVector<Value>{op.getO(), op.getFinalState()};
+        },
+        /*dynamic=*/v7);
+    expectPerSequence(outs, len, s0, [&](int64_t b, int64_t n) {
+      HostTensor o, sT, s0b = row(s0, b);
+      if (v7)
+        reference::wkv7(firstPositions(r, b, n), firstPositions(k, b, n),
+                        firstPositions(v, b, n), firstPositions(w, b, n),
+                        firstPositions(a, b, n), firstPositions(bb, b, n),
+                        &s0b, 0.5, o, sT);
+      else
+        reference::wkv6(firstPositions(r, b, n), firstPositions(k, b, n),
+                        firstPositions(v, b, n), firstPositions(w, b, n),
+                        bonus, &s0b, 0.5, o, sT);
+      return std::make_pair(o, sT);
+    }, kRecurrenceTol);
+  }
+}
+
+TEST(VariableLengthTest, GatedDeltaRule) {
+  int64_t B = 5, T = 17, H = 2, K = 8, V = 7;
+  std::mt19937 rng(107);
+  HostTensor q = random({B, T, H, K}, rng), k = random({B, T, H, K}, rng);
+  normalizeRows(q);
+  normalizeRows(k);
+  HostTensor v = random({B, T, H, V}, rng);
+  HostTensor beta = random({B, T, H}, rng, 0.0, 1.0);
+  HostTensor g = random({B, T, H}, rng, -0.5, 0.0);
+  HostTensor s0 = random({B, H, V, K}, rng), len = lengthsFor(T);
+  auto outs = run(
+      {&q, &k, &v, &beta, &g, &s0, &len}, {{B, T, H, V}, {B, H, V, K}},
+      [&](OpBuilder &b, Location l, ValueRange x) {
+        auto op = DeltaRuleOp::create(b, l, x[0], x[1], x[2], x[3], x[4], x[5],
+                                      std::nullopt, toLengths(b, l, x[6]));
+        return SmallVector<Value>{op.getO(), op.getFinalState()};
+      },
+      /*dynamic=*/true);
+  expectPerSequence(outs, len, s0, [&](int64_t b, int64_t n) {
+    HostTensor o, sT, s0b = row(s0, b), gb = firstPositions(g, b, n);
+    reference::deltaRule(firstPositions(q, b, n), firstPositions(k, b, n),
+                         firstPositions(v, b, n), firstPositions(beta, b, n),
+                         &gb, &s0b, 1.0 / std::sqrt(double(K)), o, sT);
+    return std::make_pair(o, sT);
+  }, kRecurrenceTol);
+}
+
+TEST(VariableLengthTest, RgLruAndGru) {
+  int64_t B = 5, T = 13, D = 11;
+  std::mt19937 rng(109);
+  HostTensor x = random({B, T, D}, rng);
+  HostTensor gx = random({B, T, D}, rng, -3.0, 3.0);
+  HostTensor ga = random({B, T, D}, rng, -3.0, 3.0);
+  HostTensor lam = random({D}, rng, -9.0, 1.0);
+  HostTensor h0 = random({B, D}, rng), len = lengthsFor(T);
+  auto lru = run(
+      {&x, &gx, &ga, &lam, &h0, &len}, {{B, T, D}, {B, D}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        auto op = RgLruOp::create(b, l, v[0], v[1], v[2], v[3], Value(), v[4],
+                                  8.0f, toLengths(b, l, v[5]));
+        return SmallVector<Value>{op.getH(), op.getFinalState()};
+      });
+  expectPerSequence(lru, len, h0, [&](int64_t b, int64_t n) {
+    HostTensor h, hT, h0b = row(h0, b);
+    reference::rgLru(firstPositions(x, b, n), firstPositions(gx, b, n),
+                     firstPositions(ga, b, n), lam, nullptr, &h0b, 8.0, h, hT);
+    return std::make_pair(h, hT);
+  }, kRecurrenceTol);
+
+  HostTensor xg = random({B, T, 3 * D}, rng, -2.0, 2.0);
+  HostTensor wh = random({D, 3 * D}, rng, -0.3, 0.3);
+  HostTensor bh = random({3 * D}, rng);
+  auto gru = run(
+      {&xg, &wh, &bh, &h0, &len}, {{B, T, D}, {B, D}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        auto op = GruOp::create(b, l, v[0], v[1], v[2], v[3],
+                                toLengths(b, l, v[4]));
+        return SmallVector<Value>{op.getH(), op.getFinalState()};
+      },
+      /*dynamic=*/true);
+  expectPerSequence(gru, len, h0, [&](int64_t b, int64_t n) {
+    HostTensor h, hT, h0b = row(h0, b);
+    reference::gru(firstPositions(xg, b, n), wh, &bh, &h0b, h, hT);
+    return std::make_pair(h, hT);
+  }, kRecurrenceTol);
+}
+
+TEST(VariableLengthTest, CausalConv1d) {
+  for (bool dynamic : {false, true}) {
+    int64_t B = 5, T = 9, C = 7, W = 4;
+    std::mt19937 rng(113);
+    HostTensor x = random({B, T, C}, rng), w = random({W, C}, rng);
+    HostTensor bias = random({C}, rng), s0 = random({B, W - 1, C}, rng);
+    HostTensor len = lengthsFor(T);
+    auto outs = run(
+        {&x, &w, &bias, &s0, &len}, {{B, T, C}, {B, W - 1, C}},
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          auto op = CausalConv1dOp::create(b, l, v[0], v[1], v[2], v[3],
+                                           Activation::silu,
+                                           toLengths(b, l, v[4]));
+          return SmallVector<Value>{op.getY(), op.getFinalState()};
+        },
+        dynamic);
+    expectPerSequence(outs, len, s0, [&](int64_t b, int64_t n) {
+      HostTensor y, sT, s0b = row(s0, b);
+      reference::causalConv1d(firstPositions(x, b, n), w, &bias, &s0b, true, y,
+                              sT);
+      return std::make_pair(y, sT);
+    }, kPointwiseTol);
+  }
+}
+
 } // namespace

@@ -153,6 +153,19 @@ public:
     shape(name, type, dims);
   }
 
+  /// Per-sequence lengths: rank 1 [batch], integer or index elements.
+  void lengths(StringRef name, Value value) {
+    if (failedAlready || !value)
+      return;
+    auto type = cast<RankedTensorType>(value.getType());
+    if (!type.getElementType().isSignlessIntOrIndex()) {
+      fail() << "'" << name << "' must have integer or index elements, got "
+             << type.getElementType();
+      return;
+    }
+    shape(name, type, {"batch"});
+  }
+
   /// A float attribute that must be finite and strictly positive.
   void positive(StringRef name, std::optional<float> value) {
     if (failedAlready || !value)
@@ -340,6 +353,7 @@ LogicalResult SsmScanOp::verify() {
   c.activation("z", getZ(), {"batch", "seq", "d_inner"});
   c.param("delta_bias", getDeltaBias(), {"d_inner"});
   c.state("initial_state", getInitialState(), {"batch", "d_inner", "d_state"});
+  c.lengths("lengths", getLengths());
   c.activation("y", getY(), {"batch", "seq", "d_inner"});
   c.state("final_state", getFinalState(), {"batch", "d_inner", "d_state"});
   if (!c.ok())
@@ -367,11 +381,11 @@ SsmScanOp::reifyResultShapes(OpBuilder &b,
 void SsmScanOp::build(OpBuilder &b, OperationState &state, Value u,
                       Value delta, Value A, Value B, Value C, Value D, Value z,
                       Value deltaBias, Value initialState,
-                      bool deltaSoftplus) {
+                      bool deltaSoftplus, Value lengths) {
   Type f32 = b.getF32Type();
   build(b, state, sequenceLike(u, elementOf(u)),
         tensorOf({{u, 0}, {u, 2}, {A, 1}}, f32), u, delta, A, B, C, D, z,
-        deltaBias, initialState, deltaSoftplus);
+        deltaBias, initialState, lengths, deltaSoftplus);
 }
 
 //===----------------------------------------------------------------------===//
@@ -390,6 +404,7 @@ LogicalResult WkvOp::verify() {
   c.activation("b", getB(), {"batch", "seq", "heads", "key_dim"});
   c.state("initial_state", getInitialState(),
           {"batch", "heads", "value_dim", "key_dim"});
+  c.lengths("lengths", getLengths());
   c.activation("o", getO(), {"batch", "seq", "heads", "value_dim"});
   c.state("final_state", getFinalState(),
           {"batch", "heads", "value_dim", "key_dim"});
@@ -429,12 +444,13 @@ LogicalResult WkvOp::reifyResultShapes(OpBuilder &b,
 void WkvOp::build(OpBuilder &builder, OperationState &state,
                   WkvVariant variant, Value r, Value k, Value v,
                   Value logDecay, Value bonus, Value a, Value b,
-                  Value initialState, float scale) {
+                  Value initialState, float scale, Value lengths) {
   Type f32 = builder.getF32Type();
   build(builder, state, tensorOf({{r, 0}, {r, 1}, {r, 2}, {v, 3}}, elementOf(r)),
         tensorOf({{r, 0}, {r, 2}, {v, 3}, {r, 3}}, f32),
         WkvVariantAttr::get(builder.getContext(), variant), r, k, v,
-        logDecay, bonus, a, b, initialState, builder.getF32FloatAttr(scale));
+        logDecay, bonus, a, b, initialState, lengths,
+        builder.getF32FloatAttr(scale));
 }
 
 //===----------------------------------------------------------------------===//
@@ -466,6 +482,7 @@ LogicalResult DeltaRuleOp::verify() {
   c.activation("log_decay", getLogDecay(), {"batch", "seq", "v_heads"});
   c.state("initial_state", getInitialState(),
           {"batch", "v_heads", "value_dim", "key_dim"});
+  c.lengths("lengths", getLengths());
   c.activation("o", getO(), {"batch", "seq", "v_heads", "value_dim"});
   c.state("final_state", getFinalState(),
           {"batch", "v_heads", "value_dim", "key_dim"});
@@ -498,11 +515,12 @@ DeltaRuleOp::reifyResultShapes(OpBuilder &b,
 
 void DeltaRuleOp::build(OpBuilder &b, OperationState &state, Value q,
                         Value k, Value v, Value beta, Value logDecay,
-                        Value initialState, std::optional<float> scale) {
+                        Value initialState, std::optional<float> scale,
+                        Value lengths) {
   Type f32 = b.getF32Type();
   build(b, state, sequenceLike(v, elementOf(v)),
         tensorOf({{v, 0}, {v, 2}, {v, 3}, {k, 3}}, f32), q, k, v, beta,
-        logDecay, initialState,
+        logDecay, initialState, lengths,
         scale ? b.getF32FloatAttr(*scale) : FloatAttr());
 }
 
@@ -518,6 +536,7 @@ LogicalResult RgLruOp::verify() {
   c.param("a_param", getAParam(), {"width"});
   c.mask("reset", getReset(), {"batch", "seq"});
   c.state("initial_state", getInitialState(), {"batch", "width"});
+  c.lengths("lengths", getLengths());
   c.activation("h", getH(), {"batch", "seq", "width"});
   c.state("final_state", getFinalState(), {"batch", "width"});
   c.positive("c", getC().convertToFloat());
@@ -535,11 +554,11 @@ LogicalResult RgLruOp::reifyResultShapes(OpBuilder &b,
 
 void RgLruOp::build(OpBuilder &b, OperationState &state, Value x,
                     Value gateX, Value gateA, Value aParam, Value reset,
-                    Value initialState, float c) {
+                    Value initialState, float c, Value lengths) {
   Type f32 = b.getF32Type();
   build(b, state, sequenceLike(x, elementOf(x)),
         tensorOf({{x, 0}, {x, 2}}, f32), x, gateX, gateA, aParam, reset,
-        initialState, b.getF32FloatAttr(c));
+        initialState, lengths, b.getF32FloatAttr(c));
 }
 
 //===----------------------------------------------------------------------===//
@@ -552,6 +571,7 @@ LogicalResult GruOp::verify() {
   c.param("hidden_weight", getHiddenWeight(), {"hidden", "gates"});
   c.param("hidden_bias", getHiddenBias(), {"gates"});
   c.state("initial_state", getInitialState(), {"batch", "hidden"});
+  c.lengths("lengths", getLengths());
   c.activation("h", getH(), {"batch", "seq", "hidden"});
   c.state("final_state", getFinalState(), {"batch", "hidden"});
   if (!c.ok())
@@ -580,13 +600,14 @@ LogicalResult GruOp::reifyResultShapes(OpBuilder &b,
 }
 
 void GruOp::build(OpBuilder &b, OperationState &state, Value inputGates,
-                  Value hiddenWeight, Value hiddenBias, Value initialState) {
+                  Value hiddenWeight, Value hiddenBias, Value initialState,
+                  Value lengths) {
   Type f32 = b.getF32Type();
   build(b, state,
         tensorOf({{inputGates, 0}, {inputGates, 1}, {hiddenWeight, 0}},
                  elementOf(inputGates)),
         tensorOf({{inputGates, 0}, {hiddenWeight, 0}}, f32), inputGates,
-        hiddenWeight, hiddenBias, initialState);
+        hiddenWeight, hiddenBias, initialState, lengths);
 }
 
 //===----------------------------------------------------------------------===//
@@ -599,6 +620,7 @@ LogicalResult CausalConv1dOp::verify() {
   c.param("weight", getWeight(), {"width", "channels"});
   c.param("bias", getBias(), {"channels"});
   c.state("initial_state", getInitialState(), {"batch", "tail", "channels"});
+  c.lengths("lengths", getLengths());
   c.activation("y", getY(), {"batch", "seq", "channels"});
   c.state("final_state", getFinalState(), {"batch", "tail", "channels"});
   if (!c.ok())
@@ -627,13 +649,14 @@ CausalConv1dOp::reifyResultShapes(OpBuilder &b,
 
 void CausalConv1dOp::build(OpBuilder &b, OperationState &state, Value x,
                            Value weight, Value bias, Value initialState,
-                           Activation activation) {
+                           Activation activation, Value lengths) {
   int64_t width = dimOf(weight, 0);
   int64_t tail = ShapedType::isDynamic(width) ? width : width - 1;
   Type stateType = RankedTensorType::get({dimOf(x, 0), tail, dimOf(x, 2)},
                                          b.getF32Type());
   build(b, state, sequenceLike(x, elementOf(x)), stateType, x, weight, bias,
-        initialState, ActivationAttr::get(b.getContext(), activation));
+        initialState, lengths,
+        ActivationAttr::get(b.getContext(), activation));
 }
 
 //===----------------------------------------------------------------------===//

@@ -27,6 +27,9 @@ defvar HybridShapedOpTraits = [
                             ["reifyResultShapes"]>
 ];
 
+/// Per-sequence lengths of a variable-length batch: [B] integers.
+def Hybrid_Lengths : 1DTensorOf<[AnySignlessInteger, Index]>;
+
 /// Optional operands go through AttrSizedOperandSegments.
 defvar HybridRecurrenceTraits =
     !listconcat(HybridShapedOpTraits, [AttrSizedOperandSegments]);
@@ -61,6 +64,12 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     `delta_bias`: `[D]`; `initial_state` and `final_state`: `[B, D, N]`, f32.
     The result `y` is `[B, T, D]` in the element type of `u`.
 
+    `lengths` (optional, `[B]`, integers) makes the batch variable-length:
+    sequence `b` is its first `clamp(lengths[b], 0, T)` positions. Later
+    positions never touch the state and their outputs are zero; the final
+    state is the state after the sequence's last position (the initial
+    state for length 0).
+
     Example:
 
     ```mlir
@@ -82,6 +91,7 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     Optional<AnyRankedTensor>:$z,
     Optional<AnyRankedTensor>:$delta_bias,
     Optional<AnyRankedTensor>:$initial_state,
+    Optional<Hybrid_Lengths>:$lengths,
     UnitAttr:$delta_softplus
   );
   let results = (outs AnyRankedTensor:$y, AnyRankedTensor:$final_state);
@@ -95,6 +105,7 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     (`z` `(` $z^ `:` type($z) `)`)?
     (`delta_bias` `(` $delta_bias^ `:` type($delta_bias) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     (`delta_softplus` $delta_softplus^)?
     attr-dict `->` type($y) `,` type($final_state)
   }];
@@ -103,7 +114,8 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     // [batch, d_inner, d_state] in f32.
     OpBuilder<(ins "::mlir::Value":$u, "::mlir::Value":$delta, "::mlir::Value":$A, "::mlir::Value":$B, "::mlir::Value":$C,
       CArg<"::mlir::Value", "{}">:$D, CArg<"::mlir::Value", "{}">:$z, CArg<"::mlir::Value", "{}">:$delta_bias, CArg<"::mlir::Value", "{}">:$initial_state,
-      CArg<"bool", "true">:$delta_softplus)>
+      CArg<"bool", "true">:$delta_softplus,
+      CArg<"::mlir::Value", "{}">:$lengths)>
   ];
   let hasVerifier = 1;
 }
@@ -138,6 +150,12 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     `[B, T, H, V]`; `bonus`: `[H, K]`; states `[B, H, V, K]` f32; result
     `o`: `[B, T, H, V]`.
 
+    `lengths` (optional, `[B]`, integers) makes the batch variable-length:
+    sequence `b` is its first `clamp(lengths[b], 0, T)` positions. Later
+    positions never touch the state and their outputs are zero; the final
+    state is the state after the sequence's last position (the initial
+    state for length 0).
+
     Example:
 
     ```mlir
@@ -157,6 +175,7 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     Optional<AnyRankedTensor>:$a,
     Optional<AnyRankedTensor>:$b,
     Optional<AnyRankedTensor>:$initial_state,
+    Optional<Hybrid_Lengths>:$lengths,
     DefaultValuedAttr<F32Attr, "1.0f">:$scale
   );
   let results = (outs AnyRankedTensor:$o, AnyRankedTensor:$final_state);
@@ -170,13 +189,15 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     (`a` `(` $a^ `:` type($a) `)`)?
     (`b` `(` $b^ `:` type($b) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     attr-dict `->` type($o) `,` type($final_state)
   }];
   let builders = [
     // Result types follow from the operands.
     OpBuilder<(ins "::mlir::hybrid::WkvVariant":$variant, "::mlir::Value":$r, "::mlir::Value":$k,
       "::mlir::Value":$v, "::mlir::Value":$log_decay, CArg<"::mlir::Value", "{}">:$bonus, CArg<"::mlir::Value", "{}">:$a, CArg<"::mlir::Value", "{}">:$b,
-      CArg<"::mlir::Value", "{}">:$initial_state, CArg<"float", "1.0f">:$scale)>
+      CArg<"::mlir::Value", "{}">:$initial_state, CArg<"float", "1.0f">:$scale,
+      CArg<"::mlir::Value", "{}">:$lengths)>
   ];
   let hasVerifier = 1;
 }
@@ -230,6 +251,7 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     AnyRankedTensor:$beta,
     Optional<AnyRankedTensor>:$log_decay,
     Optional<AnyRankedTensor>:$initial_state,
+    Optional<Hybrid_Lengths>:$lengths,
     OptionalAttr<F32Attr>:$scale
   );
   let results = (outs AnyRankedTensor:$o, AnyRankedTensor:$final_state);
@@ -240,6 +262,7 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     `beta` `(` $beta `:` type($beta) `)`
     (`log_decay` `(` $log_decay^ `:` type($log_decay) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     attr-dict `->` type($o) `,` type($final_state)
   }];
   let extraClassDeclaration = [{
@@ -258,7 +281,8 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     // Result types follow from the operands.
     OpBuilder<(ins "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v, "::mlir::Value":$beta, CArg<"::mlir::Value", "{}">:$log_decay,
       CArg<"::mlir::Value", "{}">:$initial_state,
-      CArg<"std::optional<float>", "std::nullopt">:$scale)>
+      CArg<"std::optional<float>", "std::nullopt">:$scale,
+      CArg<"::mlir::Value", "{}">:$lengths)>
   ];
   let hasVerifier = 1;
 }
@@ -291,6 +315,12 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     Shapes: `x`, `gate_x`, `gate_a`: `[B, T, L]`; `a_param`: `[L]`;
     `reset`: `[B, T]` i1; states `[B, L]` f32; result `h`: `[B, T, L]`.
 
+    `lengths` (optional, `[B]`, integers) makes the batch variable-length:
+    sequence `b` is its first `clamp(lengths[b], 0, T)` positions. Later
+    positions never touch the state and their outputs are zero; the final
+    state is the state after the sequence's last position (the initial
+    state for length 0).
+
     Example:
 
     ```mlir
@@ -307,6 +337,7 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     AnyRankedTensor:$a_param,
     Optional<AnyRankedTensor>:$reset,
     Optional<AnyRankedTensor>:$initial_state,
+    Optional<Hybrid_Lengths>:$lengths,
     DefaultValuedAttr<F32Attr, "8.0f">:$c
   );
   let results = (outs AnyRankedTensor:$h, AnyRankedTensor:$final_state);
@@ -317,12 +348,14 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     `a_param` `(` $a_param `:` type($a_param) `)`
     (`reset` `(` $reset^ `:` type($reset) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     attr-dict `->` type($h) `,` type($final_state)
   }];
   let builders = [
     // Result types follow from the operands.
     OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$gate_x, "::mlir::Value":$gate_a, "::mlir::Value":$a_param,
-      CArg<"::mlir::Value", "{}">:$reset, CArg<"::mlir::Value", "{}">:$initial_state, CArg<"float", "8.0f">:$c)>
+      CArg<"::mlir::Value", "{}">:$reset, CArg<"::mlir::Value", "{}">:$initial_state, CArg<"float", "8.0f">:$c,
+      CArg<"::mlir::Value", "{}">:$lengths)>
   ];
   let hasVerifier = 1;
 }
@@ -357,6 +390,12 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     Shapes: `input_gates`: `[B, T, 3H]`; `hidden_weight`: `[H, 3H]`;
     `hidden_bias`: `[3H]`; states `[B, H]` f32; result `h`: `[B, T, H]`.
 
+    `lengths` (optional, `[B]`, integers) makes the batch variable-length:
+    sequence `b` is its first `clamp(lengths[b], 0, T)` positions. Later
+    positions never touch the state and their outputs are zero; the final
+    state is the state after the sequence's last position (the initial
+    state for length 0).
+
     Example:
 
     ```mlir
@@ -369,7 +408,8 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     AnyRankedTensor:$input_gates,
     AnyRankedTensor:$hidden_weight,
     Optional<AnyRankedTensor>:$hidden_bias,
-    Optional<AnyRankedTensor>:$initial_state
+    Optional<AnyRankedTensor>:$initial_state,
+    Optional<Hybrid_Lengths>:$lengths
   );
   let results = (outs AnyRankedTensor:$h, AnyRankedTensor:$final_state);
   let assemblyFormat = [{
@@ -377,12 +417,14 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     `hidden_weight` `(` $hidden_weight `:` type($hidden_weight) `)`
     (`hidden_bias` `(` $hidden_bias^ `:` type($hidden_bias) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     attr-dict `->` type($h) `,` type($final_state)
   }];
   let builders = [
     // Result types follow from the operands.
     OpBuilder<(ins "::mlir::Value":$input_gates, "::mlir::Value":$hidden_weight, CArg<"::mlir::Value", "{}">:$hidden_bias,
-      CArg<"::mlir::Value", "{}">:$initial_state)>
+      CArg<"::mlir::Value", "{}">:$initial_state,
+      CArg<"::mlir::Value", "{}">:$lengths)>
   ];
   let hasVerifier = 1;
 }
@@ -416,6 +458,12 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     Shapes: `x`: `[B, T, C]`; `weight`: `[K, C]`; `bias`: `[C]`; states
     `[B, K-1, C]` f32; result `y`: `[B, T, C]`.
 
+    `lengths` (optional, `[B]`, integers) makes the batch variable-length:
+    sequence `b` is its first `clamp(lengths[b], 0, T)` positions. Later
+    positions never touch the state and their outputs are zero; the final
+    state is the state after the sequence's last position (the initial
+    state for length 0).
+
     Example:
 
     ```mlir
@@ -429,6 +477,7 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     AnyRankedTensor:$weight,
     Optional<AnyRankedTensor>:$bias,
     Optional<AnyRankedTensor>:$initial_state,
+    Optional<Hybrid_Lengths>:$lengths,
     DefaultValuedAttr<Hybrid_ActivationAttr, "::mlir::hybrid::Activation::none">:$activation
   );
   let results = (outs AnyRankedTensor:$y, AnyRankedTensor:$final_state);
@@ -437,6 +486,7 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     `weight` `(` $weight `:` type($weight) `)`
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     (`activation` custom<ActivationKeyword>($activation)^)?
     attr-dict `->` type($y) `,` type($final_state)
   }];
@@ -444,7 +494,8 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     // Result types follow from the operands.
     OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$weight, CArg<"::mlir::Value", "{}">:$bias, CArg<"::mlir::Value", "{}">:$initial_state,
       CArg<"::mlir::hybrid::Activation",
-           "::mlir::hybrid::Activation::none">:$activation)>
+           "::mlir::hybrid::Activation::none">:$activation,
+      CArg<"::mlir::Value", "{}">:$lengths)>
   ];
   let hasVerifier = 1;
 }
