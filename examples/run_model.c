@@ -88,6 +88,9 @@ int main(int argc, char **argv) {
       HYBRID_IO_ERROR, "missing file");
   bad |= expect_error(hybrid_model_create_from_buffers(desc, NULL, 3, &other),
                       HYBRID_INVALID_ARGUMENT, "wrong buffer count");
+  hybrid_state *state = NULL;
+  bad |= expect_error(hybrid_state_create(m, 1, &state), HYBRID_BAD_STATE,
+                      "not stateful");
   hybrid_model_destroy(m);
   free(input);
   free(output);

@@ -74,85 +74,127 @@ struct GlobalBuilder {
 };
 } // namespace
 
+/// `void <name>_<func>(void **descriptors)`: calls `_mlir_ciface_<func>`
+/// with the descriptors, which must number `numArgs`.
+static FailureOr<LLVM::LLVMFuncOp> addTrampoline(OpBuilder &b, ModuleOp module,
+                                                 StringRef name, StringRef func,
+                                                 unsigned numArgs,
+                                                 StringRef expected) {
+  MLIRContext *ctx = module.getContext();
+  Location loc = module.getLoc();
+  std::string cifaceName = ("_mlir_ciface_" + func).str();
+  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
+  if (!ciface)
+    return module.emitError("no " + cifaceName +
+                            ": the model was not exported "
+                            "(hybrid-export-functions)");
+  if (ciface.getNumArguments() != numArgs)
+    return module.emitError() << cifaceName << " takes "
+                              << ciface.getNumArguments()
+                              << " arguments, expected " << expected;
+  Type ptr = LLVM::LLVMPointerType::get(ctx);
+  auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr});
+  auto trampoline =
+      LLVM::LLVMFuncOp::create(b, loc, (name + "_" + func).str(), type);
+  OpBuilder::InsertionGuard guard(b);
+  Block *entry = trampoline.addEntryBlock(b);
+  b.setInsertionPointToStart(entry);
+  SmallVector<Value> args;
+  for (unsigned i = 0; i < numArgs; ++i) {
+    Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, entry->getArgument(0),
+                                     ArrayRef<LLVM::GEPArg>{int32_t(i)});
+    args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
+  }
+  LLVM::CallOp::create(b, loc, ciface, args);
+  LLVM::ReturnOp::create(b, loc, ValueRange{});
+  return trampoline;
+}
+
+/// A constant array of hybrid_weight_info {name, rank, shape} named
+/// `<name>_<what>`; null when `tensors` is empty.
+static LLVM::GlobalOp addInfoArray(OpBuilder &b, GlobalBuilder &g,
+                                   StringRef name, StringRef what,
+                                   ArrayRef<WeightInfo> tensors) {
+  if (tensors.empty())
+    return {};
+  MLIRContext *ctx = b.getContext();
+  Location loc = g.loc;
+  Type ptr = g.ptr();
+  SmallVector<LLVM::GlobalOp> names, shapes;
+  for (const WeightInfo &w : tensors) {
+    names.push_back(g.string(name, w.name));
+    shapes.push_back(g.i64Array(name, w.shape));
+  }
+  auto infoType =
+      LLVM::LLVMStructType::getLiteral(ctx, {ptr, b.getI32Type(), ptr});
+  auto arrayType = LLVM::LLVMArrayType::get(infoType, tensors.size());
+  auto array = LLVM::GlobalOp::create(b, loc, arrayType, true,
+                                      LLVM::Linkage::Internal,
+                                      (name + "_" + what).str(), Attribute());
+  OpBuilder::InsertionGuard guard(b);
+  Block *init = b.createBlock(&array.getInitializerRegion());
+  b.setInsertionPointToStart(init);
+  Value value = LLVM::UndefOp::create(b, loc, arrayType);
+  for (auto [i, w] : llvm::enumerate(tensors)) {
+    Value info = LLVM::UndefOp::create(b, loc, infoType);
+    info = LLVM::InsertValueOp::create(
+        b, loc, info, LLVM::AddressOfOp::create(b, loc, names[i]), int64_t(0));
+    info = LLVM::InsertValueOp::create(
+        b, loc, info,
+        LLVM::ConstantOp::create(b, loc, b.getI32Type(),
+                                 b.getI32IntegerAttr(w.shape.size())),
+        1);
+    info = LLVM::InsertValueOp::create(
+        b, loc, info, LLVM::AddressOfOp::create(b, loc, shapes[i]), int64_t(2));
+    value = LLVM::InsertValueOp::create(b, loc, value, info, int64_t(i));
+  }
+  LLVM::ReturnOp::create(b, loc, value);
+  return array;
+}
+
 LogicalResult
 mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
                                  const ModelSpec &spec,
-                                 ArrayRef<WeightInfo> weights) {
+                                 ArrayRef<WeightInfo> weights,
+                                 ArrayRef<WeightInfo> states) {
   MLIRContext *ctx = module.getContext();
   OpBuilder b(ctx);
   Location loc = module.getLoc();
   b.setInsertionPointToEnd(module.getBody());
-  auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_ciface_forward");
-  if (!ciface)
-    return module.emitError("no _mlir_ciface_forward: the model was not "
-                            "exported (hybrid-export-functions)");
-  unsigned numArgs = ciface.getNumArguments();
-  if (numArgs != weights.size() + 2)
-    return module.emitError() << "_mlir_ciface_forward takes " << numArgs
-                              << " arguments, expected input + "
-                              << weights.size() << " weights + output";
   GlobalBuilder g{b, loc, module};
   Type ptr = g.ptr();
 
-  // void <name>_forward(void **descriptors)
-  auto trampolineType = LLVM::LLVMFunctionType::get(
-      LLVM::LLVMVoidType::get(ctx), {ptr});
-  auto trampoline = LLVM::LLVMFuncOp::create(b, loc, (name + "_forward").str(),
-                                             trampolineType);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    Block *entry = trampoline.addEntryBlock(b);
-    b.setInsertionPointToStart(entry);
-    SmallVector<Value> args;
-    for (unsigned i = 0; i < numArgs; ++i) {
-      Value slot = LLVM::GEPOp::create(b, loc, ptr, ptr, entry->getArgument(0),
-                                       ArrayRef<LLVM::GEPArg>{int32_t(i)});
-      args.push_back(LLVM::LoadOp::create(b, loc, ptr, slot));
-    }
-    LLVM::CallOp::create(b, loc, ciface, args);
-    LLVM::ReturnOp::create(b, loc, ValueRange{});
+  std::string forwardArgs =
+      "input + " + std::to_string(weights.size()) + " weights + output";
+  FailureOr<LLVM::LLVMFuncOp> forward = addTrampoline(
+      b, module, name, "forward", weights.size() + 2, forwardArgs);
+  if (failed(forward))
+    return failure();
+  // The stateful functions: (input, lengths, weights..., states...,
+  // output, next states...).
+  FailureOr<LLVM::LLVMFuncOp> prefill, step;
+  if (!states.empty()) {
+    unsigned n = 3 + weights.size() + 2 * states.size();
+    std::string expected = "input + lengths + " +
+                           std::to_string(weights.size()) + " weights + " +
+                           std::to_string(states.size()) +
+                           " states + output + " +
+                           std::to_string(states.size()) + " next states";
+    prefill = addTrampoline(b, module, name, "prefill", n, expected);
+    step = addTrampoline(b, module, name, "step", n, expected);
+    if (failed(prefill) || failed(step))
+      return failure();
   }
+  LLVM::GlobalOp weightArray = addInfoArray(b, g, name, "weights", weights);
+  LLVM::GlobalOp stateArray = addInfoArray(b, g, name, "states", states);
 
-  // Weight names and shapes.
-  SmallVector<LLVM::GlobalOp> names, shapes;
-  for (const WeightInfo &w : weights) {
-    names.push_back(g.string(name, w.name));
-    shapes.push_back(g.i64Array(name, w.shape));
-  }
-  auto infoType = LLVM::LLVMStructType::getLiteral(
-      ctx, {ptr, b.getI32Type(), ptr});
-  LLVM::GlobalOp infoArray;
-  if (!weights.empty()) {
-    auto arrayType = LLVM::LLVMArrayType::get(infoType, weights.size());
-    infoArray = LLVM::GlobalOp::create(b, loc, arrayType, true,
-                                       LLVM::Linkage::Internal,
-                                       (name + "_weights").str(), Attribute());
-    OpBuilder::InsertionGuard guard(b);
-    Block *init = b.createBlock(&infoArray.getInitializerRegion());
-    b.setInsertionPointToStart(init);
-    Value array = LLVM::UndefOp::create(b, loc, arrayType);
-    for (auto [i, w] : llvm::enumerate(weights)) {
-      Value info = LLVM::UndefOp::create(b, loc, infoType);
-      info = LLVM::InsertValueOp::create(
-          b, loc, info, LLVM::AddressOfOp::create(b, loc, names[i]), int64_t(0));
-      info = LLVM::InsertValueOp::create(
-          b, loc, info,
-          LLVM::ConstantOp::create(b, loc, b.getI32Type(),
-                                   b.getI32IntegerAttr(w.shape.size())),
-          1);
-      info = LLVM::InsertValueOp::create(
-          b, loc, info, LLVM::AddressOfOp::create(b, loc, shapes[i]), int64_t(2));
-      array = LLVM::InsertValueOp::create(b, loc, array, info, int64_t(i));
-    }
-    LLVM::ReturnOp::create(b, loc, array);
-  }
-
-  // The descriptor: {name, embed_dim, hidden_size, seq_len,
-  // sequence_output, num_weights, weights, forward}.
+  // The descriptor (hybrid_model_desc): {name, embed_dim, hidden_size,
+  // seq_len, sequence_output, num_weights, weights, forward, num_states,
+  // states, prefill, step}.
   LLVM::GlobalOp modelName = g.string(name, name);
   Type i64 = b.getI64Type(), i32 = b.getI32Type();
   auto descType = LLVM::LLVMStructType::getLiteral(
-      ctx, {ptr, i64, i64, i64, i32, i32, ptr, ptr});
+      ctx, {ptr, i64, i64, i64, i32, i32, ptr, ptr, i32, ptr, ptr, ptr});
   auto desc = LLVM::GlobalOp::create(b, loc, descType, true,
                                      LLVM::Linkage::External,
                                      (name + "_model").str(), Attribute());
@@ -162,22 +204,29 @@ mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
   auto cst = [&](Type t, int64_t v) -> Value {
     return LLVM::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, v));
   };
+  auto addressOf = [&](Operation *symbol) -> Value {
+    if (!symbol)
+      return LLVM::ZeroOp::create(b, loc, ptr);
+    if (auto global = dyn_cast<LLVM::GlobalOp>(symbol))
+      return LLVM::AddressOfOp::create(b, loc, global);
+    return LLVM::AddressOfOp::create(b, loc, cast<LLVM::LLVMFuncOp>(symbol));
+  };
+  SmallVector<Value> fields{
+      addressOf(modelName),
+      cst(i64, spec.embedDim),
+      cst(i64, spec.hiddenSize),
+      cst(i64, spec.seqLen.value_or(0)),
+      cst(i32, spec.output == OutputKind::Sequence ? 1 : 0),
+      cst(i32, weights.size()),
+      addressOf(weightArray),
+      addressOf(*forward),
+      cst(i32, states.size()),
+      addressOf(stateArray),
+      addressOf(states.empty() ? nullptr : prefill->getOperation()),
+      addressOf(states.empty() ? nullptr : step->getOperation())};
   Value d = LLVM::UndefOp::create(b, loc, descType);
-  d = LLVM::InsertValueOp::create(b, loc, d,
-                                  LLVM::AddressOfOp::create(b, loc, modelName),
-                                  int64_t(0));
-  d = LLVM::InsertValueOp::create(b, loc, d, cst(i64, spec.embedDim), int64_t(1));
-  d = LLVM::InsertValueOp::create(b, loc, d, cst(i64, spec.hiddenSize), int64_t(2));
-  d = LLVM::InsertValueOp::create(b, loc, d, cst(i64, spec.seqLen.value_or(0)),
-                                  3);
-  d = LLVM::InsertValueOp::create(
-      b, loc, d, cst(i32, spec.output == OutputKind::Sequence ? 1 : 0), int64_t(4));
-  d = LLVM::InsertValueOp::create(b, loc, d, cst(i32, weights.size()), int64_t(5));
-  Value wp = infoArray ? Value(LLVM::AddressOfOp::create(b, loc, infoArray))
-                       : Value(LLVM::ZeroOp::create(b, loc, ptr));
-  d = LLVM::InsertValueOp::create(b, loc, d, wp, int64_t(6));
-  d = LLVM::InsertValueOp::create(
-      b, loc, d, LLVM::AddressOfOp::create(b, loc, trampoline), int64_t(7));
+  for (auto [i, f] : llvm::enumerate(fields))
+    d = LLVM::InsertValueOp::create(b, loc, d, f, int64_t(i));
   LLVM::ReturnOp::create(b, loc, d);
   return success();
 }
@@ -267,7 +316,8 @@ static std::string guard(StringRef name) {
 
 void mlir::hybrid::writeModelHeader(llvm::raw_ostream &os, StringRef name,
                                     const ModelSpec &spec,
-                                    ArrayRef<WeightInfo> weights) {
+                                    ArrayRef<WeightInfo> weights,
+                                    ArrayRef<WeightInfo> states) {
   std::string schedule;
   for (LayerKind k : spec.resolveSchedule())
     schedule += layerKindLetter(k);
@@ -291,7 +341,21 @@ void mlir::hybrid::writeModelHeader(llvm::raw_ostream &os, StringRef name,
      << "_model, \"weights.safetensors\", &m);\n"
      << " *   hybrid_model_forward(m, input, batch, seq, output, capacity);\n"
      << " *   hybrid_model_destroy(m);\n"
-     << " *\n"
+     << " *\n";
+  if (!states.empty()) {
+    int64_t bytes = 0;
+    for (const WeightInfo &st : states)
+      bytes += 4 * st.numElements();
+    os << " * Stateful inference (" << states.size() << " state tensors, "
+       << bytes << " bytes per sequence):\n"
+       << " *   hybrid_state *s;\n"
+       << " *   hybrid_state_create(m, batch, &s);\n"
+       << " *   hybrid_prefill(m, s, prompt, batch, T, lengths, out, cap);\n"
+       << " *   hybrid_step(m, s, token, batch, NULL, out, cap);\n"
+       << " *   hybrid_state_destroy(s);\n"
+       << " *\n";
+  }
+  os
      << " * Link: the model object or library, libhybrid_runtime, libomp.\n"
      << " *\n"
      << " * Weights (f32, row-major; linear weights [in, out]), in order:\n";

@@ -27,9 +27,10 @@ static std::string shapeString(llvm::ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-/// Exports `func` of `module` and JIT-compiles it now.
+/// Exports the functions of `module` and JIT-compiles `funcs` now.
 static llvm::Expected<std::unique_ptr<JitModule>>
-exportAndCompile(MLIRContext *context, ModuleOp module, StringRef func,
+exportAndCompile(MLIRContext *context, ModuleOp module,
+                 ArrayRef<StringRef> funcs,
                  const CPUPipelineOptions &options) {
   PassManager pm(context);
   pm.addPass(createHybridExportFunctions());
@@ -38,8 +39,9 @@ exportAndCompile(MLIRContext *context, ModuleOp module, StringRef func,
   auto jit = JitModule::compile(module, options);
   if (!jit)
     return jit.takeError();
-  if (llvm::Error e = (*jit)->materialize(func))
-    return std::move(e);
+  for (StringRef func : funcs)
+    if (llvm::Error e = (*jit)->materialize(func))
+      return std::move(e);
   return std::move(*jit);
 }
 
@@ -74,8 +76,8 @@ CompiledModel::compile(const ModelSpec &spec,
   BuiltModel built = buildModel(model->context.get(), spec, "forward");
   model->modelSpec = spec;
   model->weightInfo = built.weights;
-  auto jit = exportAndCompile(model->context.get(), *built.module, "forward",
-                              options);
+  auto jit = exportAndCompile(model->context.get(), *built.module,
+                              {"forward"}, options);
   if (!jit)
     return jit.takeError();
   model->jit = std::move(*jit);
@@ -133,14 +135,14 @@ StatefulModel::compile(const ModelSpec &spec,
   registerFrontendDialects(registry);
   model->context = std::make_unique<MLIRContext>(registry);
   llvm::Expected<BuiltModel> built =
-      buildStatefulModel(model->context.get(), spec, "prefill");
+      buildStatefulModel(model->context.get(), spec, "prefill", "step");
   if (!built)
     return built.takeError();
   model->modelSpec = spec;
   model->weightInfo = built->weights;
   model->stateInfo = built->states;
-  auto jit = exportAndCompile(model->context.get(), *built->module, "prefill",
-                              options);
+  auto jit = exportAndCompile(model->context.get(), *built->module,
+                              {"prefill", "step"}, options);
   if (!jit)
     return jit.takeError();
   model->jit = std::move(*jit);
@@ -151,6 +153,7 @@ ModelState StatefulModel::newState(int64_t batch) const {
   ModelState state;
   state.owner = this;
   state.batch = batch;
+  state.positions.assign(batch, 0);
   for (const WeightInfo &s : stateInfo) {
     std::vector<int64_t> shape{batch};
     shape.insert(shape.end(), s.shape.begin(), s.shape.end());
@@ -159,52 +162,116 @@ ModelState StatefulModel::newState(int64_t batch) const {
   return state;
 }
 
-llvm::Error StatefulModel::prefill(ModelState &state, HostTensor &input,
-                                   std::vector<HostTensor> &weights,
-                                   HostTensor &output) {
+llvm::Error StatefulModel::checkCall(const ModelState &state, int64_t batch,
+                                     int64_t t,
+                                     const std::vector<HostTensor> &weights,
+                                     ArrayRef<int64_t> lengths) const {
   if (state.owner != this)
     return error("the state was not made by this model");
-  if (input.shape.size() != 3 || input.shape[2] != modelSpec.embedDim)
-    return error("input must be [batch, T, " +
-                 std::to_string(modelSpec.embedDim) + "], got " +
-                 shapeString(input.shape));
-  if (input.shape[0] != state.batch)
+  if (batch != state.batch)
     return error(llvm::formatv("the state holds {0} sequences, but the input "
                                "has batch {1}",
-                               state.batch, input.shape[0]));
-  if (input.shape[1] < 1)
+                               state.batch, batch));
+  if (t < 1)
     return error("input must have at least one position");
+  if (!lengths.empty()) {
+    if (static_cast<int64_t>(lengths.size()) != batch)
+      return error(llvm::formatv("expected {0} lengths (one per sequence), "
+                                 "got {1}",
+                                 batch, lengths.size()));
+    for (auto [b, n] : llvm::enumerate(lengths))
+      if (n < 0 || n > t)
+        return error(llvm::formatv("length {0} of sequence {1} is outside "
+                                   "[0, {2}] (the chunk's positions)",
+                                   n, b, t));
+  }
   if (llvm::Error e = checkWeights(weightInfo, weights))
     return e;
-  if (state.tensors.size() != stateInfo.size())
+  if (state.tensors.size() != stateInfo.size() ||
+      static_cast<int64_t>(state.positions.size()) != state.batch)
     return error("the state has the wrong number of tensors");
-  for (auto [info, t] : llvm::zip(stateInfo, state.tensors))
-    if (t.shape.empty() || t.shape[0] != state.batch ||
-        !llvm::equal(llvm::ArrayRef(t.shape).drop_front(), info.shape))
+  for (auto [info, st] : llvm::zip(stateInfo, state.tensors))
+    if (st.shape.empty() || st.shape[0] != state.batch ||
+        !llvm::equal(llvm::ArrayRef(st.shape).drop_front(), info.shape))
       return error("state '" + info.name + "' has shape " +
-                   shapeString(t.shape) + ", which does not fit the model");
+                   shapeString(st.shape) + ", which does not fit the model");
+  return llvm::Error::success();
+}
+
+llvm::Error StatefulModel::invoke(StringRef func, ModelState &state,
+                                  MemRefView input,
+                                  std::vector<HostTensor> &weights,
+                                  MemRefView output, int64_t t,
+                                  ArrayRef<int64_t> lengths) {
   // The next state goes into scratch buffers (kept across calls: a decode
   // step allocates nothing but its output), swapped in only when the call
   // succeeded.
   if (scratch.batch != state.batch)
     scratch = newState(state.batch);
+  if (lengths.empty())
+    lengthsBuffer.assign(state.batch, t);
+  else
+    lengthsBuffer.assign(lengths.begin(), lengths.end());
+  int64_t batch = state.batch;
+  SmallVector<MemRefView> args{input,
+                               MemRefView(lengthsBuffer.data(), batch)};
+  args.reserve(3 + weights.size() + 2 * state.tensors.size());
+  for (HostTensor &w : weights)
+    args.emplace_back(w);
+  for (HostTensor &st : state.tensors)
+    args.emplace_back(st);
+  args.push_back(output);
+  for (HostTensor &st : scratch.tensors)
+    args.emplace_back(st);
+  if (llvm::Error e = jit->call(func, args))
+    return e;
+  std::swap(state.tensors, scratch.tensors);
+  for (auto [pos, n] : llvm::zip(state.positions, lengthsBuffer))
+    pos += n;
+  return llvm::Error::success();
+}
+
+llvm::Error StatefulModel::prefill(ModelState &state, HostTensor &input,
+                                   std::vector<HostTensor> &weights,
+                                   HostTensor &output,
+                                   ArrayRef<int64_t> lengths) {
+  if (input.shape.size() != 3 || input.shape[2] != modelSpec.embedDim)
+    return error("input must be [batch, T, " +
+                 std::to_string(modelSpec.embedDim) + "], got " +
+                 shapeString(input.shape));
   int64_t batch = input.shape[0], t = input.shape[1];
+  if (llvm::Error e = checkCall(state, batch, t, weights, lengths))
+    return e;
   std::vector<int64_t> outShape = outputShapeOf(modelSpec, batch, t);
   if (output.shape != outShape) // reused as is when it fits
     output = HostTensor(std::move(outShape));
-  std::vector<HostTensor *> args{&input};
-  for (HostTensor &w : weights)
-    args.push_back(&w);
-  for (HostTensor &s : state.tensors)
-    args.push_back(&s);
-  args.push_back(&output);
-  for (HostTensor &s : scratch.tensors)
-    args.push_back(&s);
-  if (llvm::Error e = jit->call("prefill", args))
-    return e;
-  std::swap(state.tensors, scratch.tensors);
-  state.position += t;
-  return llvm::Error::success();
+  return invoke("prefill", state, input, weights, output, t, lengths);
+}
+
+llvm::Error StatefulModel::step(ModelState &state, HostTensor &x,
+                                std::vector<HostTensor> &weights,
+                                HostTensor &output,
+                                ArrayRef<int64_t> active) {
+  int64_t e = modelSpec.embedDim;
+  bool ok = (x.shape.size() == 2 && x.shape[1] == e) ||
+            (x.shape.size() == 3 && x.shape[1] == 1 && x.shape[2] == e);
+  if (!ok)
+    return error("a step's input must be [batch, " + std::to_string(e) +
+                 "], got " + shapeString(x.shape));
+  int64_t batch = x.shape[0];
+  if (llvm::Error err = checkCall(state, batch, 1, weights, active))
+    return err;
+  std::vector<int64_t> outShape{batch, modelSpec.hiddenSize};
+  if (output.shape != outShape)
+    output = HostTensor(outShape);
+  // The step function sees [batch, 1, ...] views of the same buffers.
+  int64_t inShape[3] = {batch, 1, e};
+  int64_t outShape3[3] = {batch, 1, modelSpec.hiddenSize};
+  MemRefView out = modelSpec.output == OutputKind::Sequence
+                       ? MemRefView(output.data.data(), outShape3)
+                       : MemRefView(output);
+  return invoke("step", state, MemRefView(x.data.data(), inShape), weights,
+                out, 1, active);
 }
 
 reference::ModelConfig

@@ -82,20 +82,28 @@ llvm::Error JitModule::materialize(llvm::StringRef func) {
 
 llvm::Error JitModule::call(llvm::StringRef func,
                             llvm::ArrayRef<HostTensor *> args) {
+  SmallVector<MemRefView> views;
+  for (HostTensor *t : args)
+    views.emplace_back(*t);
+  return call(func, views);
+}
+
+llvm::Error JitModule::call(llvm::StringRef func,
+                            llvm::ArrayRef<MemRefView> args) {
   // One strided memref descriptor per argument:
   // {allocated, aligned, offset, sizes[rank], strides[rank]}.
   std::vector<std::vector<int64_t>> descriptors;
   descriptors.reserve(args.size());
-  for (HostTensor *t : args) {
+  for (const MemRefView &t : args) {
     std::vector<int64_t> d;
-    auto ptr = reinterpret_cast<int64_t>(t->data.data());
+    auto ptr = reinterpret_cast<int64_t>(t.data);
     d.push_back(ptr);
     d.push_back(ptr);
     d.push_back(0);
-    d.insert(d.end(), t->shape.begin(), t->shape.end());
-    std::vector<int64_t> strides(t->shape.size(), 1);
-    for (int64_t i = static_cast<int64_t>(t->shape.size()) - 2; i >= 0; --i)
-      strides[i] = strides[i + 1] * t->shape[i + 1];
+    d.insert(d.end(), t.shape.begin(), t.shape.end());
+    std::vector<int64_t> strides(t.shape.size(), 1);
+    for (int64_t i = static_cast<int64_t>(t.shape.size()) - 2; i >= 0; --i)
+      strides[i] = strides[i + 1] * t.shape[i + 1];
     d.insert(d.end(), strides.begin(), strides.end());
     descriptors.push_back(std::move(d));
   }

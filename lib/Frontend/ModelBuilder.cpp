@@ -93,8 +93,8 @@ private:
 
   /// A new f32 weight argument named `prefix + name`.
   Value weight(StringRef name, ArrayRef<int64_t> shape) {
-    // Weights come before the states.
-    unsigned index = 1 + out.weights.size();
+    // Weights come after the input (and the lengths), before the states.
+    unsigned index = (stateful ? 2 : 1) + out.weights.size();
     auto type = RankedTensorType::get(shape, f32);
     std::string full = prefix + name.str();
     auto attrs = b.getDictionaryAttr(
@@ -367,7 +367,7 @@ private:
     Value w = weight((name + ".weight").str(), {k, c});
     Value bv = bias ? weight((name + ".bias").str(), {c}) : Value();
     Value tail = stateIn((name + ".tail").str(), {k - 1, c});
-    auto op = CausalConv1dOp::create(b, loc, x, w, bv, tail, act);
+    auto op = CausalConv1dOp::create(b, loc, x, w, bv, tail, act, lengths);
     stateOut(op.getFinalState());
     addFlops(2 * k * c);
     addStateBytes((k - 1) * c);
@@ -385,7 +385,8 @@ private:
     Value w = arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(type, ArrayRef<float>(taps)));
     Value tail = stateIn((name + ".shift").str(), {1, c});
-    auto op = CausalConv1dOp::create(b, loc, x, w, Value(), tail);
+    auto op = CausalConv1dOp::create(b, loc, x, w, Value(), tail,
+                                     Activation::none, lengths);
     stateOut(op.getFinalState());
     addStateBytes(c);
     return op.getY();
@@ -425,20 +426,57 @@ private:
     return joined;
   }
 
-  /// The last `count` entries along dimension 1 of x [B, count + T, ...].
-  Value lastAlongSeq(Value x, int64_t count) {
+  /// lengths[b] clamped to [0, T], as an index (inside a generic body).
+  Value clampedLength(OpBuilder &nb, Location nl, Value n) {
+    Value i = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), n);
+    Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+    Value t = getValueOrCreateConstantIndexOp(nb, nl, seq);
+    return arith::MinSIOp::create(
+        nb, nl, arith::MaxSIOp::create(nb, nl, i, zero), t);
+  }
+
+  /// out[b, i, ...] = x[b, n_b + offset + i, ...] for i < count, with n_b
+  /// sequence b's clamped length. Entries whose index would be negative
+  /// are zero.
+  Value gatherAlongSeq(Value x, int64_t offset, int64_t count) {
     auto xt = cast<RankedTensorType>(x.getType());
     int64_t r = xt.getRank();
-    SmallVector<OpFoldResult> offsets(r, b.getIndexAttr(0)),
-        ones(r, b.getIndexAttr(1));
-    offsets[1] = seq;
     SmallVector<OpFoldResult> sizes = sizesOf(x);
     sizes[1] = b.getIndexAttr(count);
-    SmallVector<int64_t> shape(xt.getShape());
-    shape[1] = count;
-    return tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get(shape, xt.getElementType()), x, offsets,
-        sizes, ones);
+    Value init = tensor::EmptyOp::create(b, loc, sizes, xt.getElementType());
+    SmallVector<AffineMap> maps{
+        AffineMap::get(r, 0, {b.getAffineDimExpr(0)}, b.getContext()),
+        b.getMultiDimIdentityMap(r)};
+    SmallVector<utils::IteratorType> iters(r, utils::IteratorType::parallel);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{init.getType()}, ValueRange{lengths},
+               ValueRange{init}, maps, iters,
+               [&](OpBuilder &nb, Location nl, ValueRange a) {
+                 SmallVector<Value> idx;
+                 for (int64_t i = 0; i < r; ++i)
+                   idx.push_back(linalg::IndexOp::create(nb, nl, i));
+                 Value pos = arith::AddIOp::create(
+                     nb, nl, clampedLength(nb, nl, a[0]), idx[1]);
+                 Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+                 Value off = arith::ConstantIndexOp::create(nb, nl, offset);
+                 pos = arith::AddIOp::create(nb, nl, pos, off);
+                 Value neg = arith::CmpIOp::create(
+                     nb, nl, arith::CmpIPredicate::slt, pos, zero);
+                 idx[1] = arith::SelectOp::create(nb, nl, neg, zero, pos);
+                 Value v = tensor::ExtractOp::create(nb, nl, x, idx);
+                 Value z = arith::ConstantOp::create(
+                     nb, nl, nb.getZeroAttr(v.getType()));
+                 linalg::YieldOp::create(
+                     nb, nl,
+                     arith::SelectOp::create(nb, nl, neg, z, v).getResult());
+               })
+        .getResult(0);
+  }
+
+  /// The last `count` entries of each sequence of x [B, count + T, ...]
+  /// ([cache; chunk]): those before position count + lengths[b].
+  Value lastAlongSeq(Value x, int64_t count) {
+    return gatherAlongSeq(x, 0, count);
   }
 
   /// Sliding-window attention with GQA: qkv, attention, output projection.
@@ -511,7 +549,7 @@ private:
     Value cm = splitHeads(sliceLast(dbc, rk + n, n), 1);
     Value h0 = stateIn(p + ".ssm_state", {di, n});
     auto scan = SsmScanOp::create(b, loc, u, dt, a, bm, cm, skip, z, dtBias,
-                                  h0, /*delta_softplus=*/true);
+                                  h0, /*delta_softplus=*/true, lengths);
     stateOut(scan.getFinalState());
     addFlops(7 * di * n);
     addStateBytes(di * n);
@@ -526,7 +564,7 @@ private:
     Value wh = weight(p + ".hidden_proj.weight", {d, 3 * d});
     Value bh = weight(p + ".hidden_proj.bias", {3 * d});
     auto op = GruOp::create(b, loc, gates, wh, bh,
-                            stateIn(p + ".hidden_state", {d}));
+                            stateIn(p + ".hidden_state", {d}), lengths);
     stateOut(op.getFinalState());
     addFlops(2 * d * 3 * d);
     addStateBytes(d);
@@ -573,7 +611,8 @@ private:
                      });
     }
     auto op = DeltaRuleOp::create(b, loc, q, k, v, beta, logDecay,
-                                  stateIn(p + ".state", {h, dh, dh}));
+                                  stateIn(p + ".state", {h, dh, dh}),
+                                  std::nullopt, lengths);
     stateOut(op.getFinalState());
     addFlops((gated ? 7 : 6) * h * dh * dh);
     addStateBytes(h * dh * dh);
@@ -669,10 +708,16 @@ private:
     Value started = stateIn(p + ".started", {});
     Value h0 = stateIn(p + ".lru_state", {d});
     auto op = RgLruOp::create(b, loc, u, gx, ga, aParam,
-                              firstPositionMask(started), h0);
+                              firstPositionMask(started), h0, 8.0f, lengths);
     if (stateful) {
-      stateOut(map({started}, [](OpBuilder &nb, Location nl, ValueRange) {
-        return cst(nb, nl, 1.0);
+      // Started once a sequence has had a position.
+      stateOut(map({started, lengths}, [](OpBuilder &nb, Location nl,
+                                          ValueRange a) {
+        Value zero = arith::ConstantIntOp::create(nb, nl, a[1].getType(), 0);
+        Value any = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sgt,
+                                          a[1], zero);
+        return arith::SelectOp::create(nb, nl, any, cst(nb, nl, 1.0), a[0])
+            .getResult();
       }));
       stateOut(op.getFinalState());
     }
@@ -734,7 +779,8 @@ private:
     auto op = WkvOp::create(b, loc, WkvVariant::rwkv6, splitHeads(r, h),
                             splitHeads(k, h), splitHeads(v, h),
                             splitHeads(logDecay, h), bonus, Value(), Value(),
-                            stateIn(p + ".wkv_state", {h, dh, dh}));
+                            stateIn(p + ".wkv_state", {h, dh, dh}), 1.0f,
+                            lengths);
     stateOut(op.getFinalState());
     addFlops(5 * h * dh * dh);
     addStateBytes(h * dh * dh);
@@ -883,6 +929,10 @@ private:
   /// Values whose dimension 1 is not the chunk length (K/V joined with
   /// their cache): sizesOf asks them for it.
   llvm::DenseSet<Value> longerThanSeq;
+public:
+  /// Stateful form: the lengths [B] (i64) of the sequences in the chunk.
+  Value lengths;
+private:
   int64_t batchSize = ShapedType::kDynamic, seqSize = ShapedType::kDynamic;
 };
 
@@ -905,6 +955,37 @@ Value Emitter::emitModel(Value input) {
   cost = nullptr;
   prefix.clear();
   Value y = norm(x, "final_norm");
+  if (lengths) {
+    // Each sequence's positions past its length are zero; its last
+    // position is the one before its length (zero for an empty one).
+    if (spec.output == OutputKind::Sequence) {
+      Value init = tensor::EmptyOp::create(b, loc, sizesOf(y), f32);
+      SmallVector<AffineMap> maps{
+          b.getMultiDimIdentityMap(3),
+          AffineMap::get(3, 0, {b.getAffineDimExpr(0)}, b.getContext()),
+          b.getMultiDimIdentityMap(3)};
+      SmallVector<utils::IteratorType> iters(3, utils::IteratorType::parallel);
+      return linalg::GenericOp::create(
+                 b, loc, TypeRange{init.getType()}, ValueRange{y, lengths},
+                 ValueRange{init}, maps, iters,
+                 [&](OpBuilder &nb, Location nl, ValueRange a) {
+                   Value t = linalg::IndexOp::create(nb, nl, 1);
+                   Value live = arith::CmpIOp::create(
+                       nb, nl, arith::CmpIPredicate::slt, t,
+                       clampedLength(nb, nl, a[1]));
+                   linalg::YieldOp::create(
+                       nb, nl,
+                       arith::SelectOp::create(nb, nl, live, a[0],
+                                               cst(nb, nl, 0.0))
+                           .getResult());
+                 })
+          .getResult(0);
+    }
+    Value last = gatherAlongSeq(y, -1, 1);
+    return tensor::CollapseShapeOp::create(
+        b, loc, RankedTensorType::get({batchSize, spec.hiddenSize}, f32), last,
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  }
   if (spec.output == OutputKind::Sequence)
     return y;
   // y[:, T-1, :] as [B, d].
@@ -946,6 +1027,15 @@ static BuiltModel buildFunction(MLIRContext *context, const ModelSpec &spec,
   fn.setArgAttr(0, kWeightAttrName, b.getStringAttr("input"));
   Block *entry = fn.addEntryBlock();
   Emitter emitter(spec, fn, out, stateful);
+  if (stateful) {
+    auto lengthsType =
+        RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type());
+    (void)fn.insertArgument(1, lengthsType,
+                      b.getDictionaryAttr({b.getNamedAttr(
+                          kWeightAttrName, b.getStringAttr("lengths"))}),
+                      loc);
+    emitter.lengths = entry->getArgument(1);
+  }
   Value result = emitter.emitModel(entry->getArgument(0));
   b.setInsertionPointToEnd(entry);
   SmallVector<Value> results{result};
@@ -965,7 +1055,8 @@ BuiltModel mlir::hybrid::frontend::buildModel(MLIRContext *context,
 llvm::Expected<BuiltModel>
 mlir::hybrid::frontend::buildStatefulModel(MLIRContext *context,
                                            const ModelSpec &spec,
-                                           StringRef funcName) {
+                                           StringRef funcName,
+                                           StringRef stepFuncName) {
   bool anyAttention = false;
   for (LayerKind k : spec.resolveSchedule())
     anyAttention |= k == LayerKind::Attention || k == LayerKind::Parallel;
@@ -975,7 +1066,17 @@ mlir::hybrid::frontend::buildStatefulModel(MLIRContext *context,
         "stateful inference needs a sliding window: full causal attention "
         "(use_sliding_window false) keeps every past key, so its cache would "
         "grow with the sequence");
-  return buildFunction(context, spec, funcName, /*stateful=*/true);
+  BuiltModel built = buildFunction(context, spec, funcName, /*stateful=*/true);
+  if (stepFuncName.empty())
+    return built;
+  // The step: the same model over chunks of exactly one position, moved
+  // into the prefill's module (same weights and states, in the same order).
+  ModelSpec one = spec;
+  one.seqLen = 1;
+  BuiltModel step = buildFunction(context, one, stepFuncName, true);
+  auto fn = cast<func::FuncOp>(step.module->getBody()->front());
+  fn->moveBefore(built.module->getBody(), built.module->getBody()->end());
+  return built;
 }
 
 std::vector<WeightInfo>
@@ -983,6 +1084,10 @@ mlir::hybrid::frontend::getModelWeights(func::FuncOp func) {
   std::vector<WeightInfo> weights;
   for (unsigned i = 1, e = func.getNumArguments(); i < e; ++i) {
     auto name = func.getArgAttrOfType<StringAttr>(i, kWeightAttrName);
+    // The stateful form's lengths and states are not weights.
+    if ((name && name.getValue() == "lengths") ||
+        func.getArgAttr(i, "hybrid.state"))
+      continue;
     auto type = cast<RankedTensorType>(func.getArgument(i).getType());
     weights.push_back({name ? name.str() : std::string(),
                        std::vector<int64_t>(type.getShape().begin(),

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -442,6 +443,289 @@ extern "C" hybrid_status hybrid_model_weight(const hybrid_model *model,
 }
 
 extern "C" void hybrid_model_destroy(hybrid_model *model) { delete model; }
+
+//===----------------------------------------------------------------------===//
+// Stateful inference
+//===----------------------------------------------------------------------===//
+
+struct hybrid_state {
+  const hybrid_model *model = nullptr;
+  int64_t batch = 0;
+  std::vector<int64_t> positions;
+  /// Elements of each state tensor and its offset in a buffer.
+  std::vector<size_t> sizes, offsets;
+  /// The current state and the buffer the next one is written to; swapped
+  /// after each successful call.
+  std::vector<float> current, next;
+  /// Lengths when the caller gives none.
+  std::vector<int64_t> allLengths;
+  /// Argument descriptors, rewritten in place by each call: input, lengths,
+  /// weights, states, output, next states. Shapes of the state tensors.
+  std::vector<std::vector<int64_t>> descs;
+  std::vector<void *> args;
+  std::vector<std::vector<int64_t>> stateShapes;
+};
+
+namespace {
+/// Writes a descriptor of a dense row-major buffer into `d` (whose size is
+/// 3 + 2 * rank already).
+void setDescriptor(std::vector<int64_t> &d, const void *data,
+                   const int64_t *shape, int64_t rank) {
+  auto p = reinterpret_cast<int64_t>(data);
+  d[0] = d[1] = p;
+  d[2] = 0;
+  int64_t stride = 1;
+  for (int64_t i = rank - 1; i >= 0; --i) {
+    d[3 + i] = shape[i];
+    d[3 + rank + i] = stride;
+    stride *= shape[i];
+  }
+}
+
+hybrid_status checkStateful(const hybrid_model *model, const char *what) {
+  if (!model)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                std::string(what) + ": model must not be null");
+  const hybrid_model_desc *d = model->desc;
+  if (d->num_states <= 0 || !d->states || !d->prefill || !d->step)
+    return fail(HYBRID_BAD_STATE,
+                "model '" + std::string(d->name) +
+                    "' was compiled without its stateful form "
+                    "(hybrid-compile --stateful)");
+  return HYBRID_OK;
+}
+
+size_t stateElements(const hybrid_weight_info &info) {
+  size_t n = 1;
+  for (int32_t i = 0; i < info.rank; ++i)
+    n *= info.shape[i];
+  return n;
+}
+
+/// The state must be `model`'s, for `batch` sequences.
+hybrid_status checkState(const hybrid_model *model, const hybrid_state *state,
+                         int64_t batch) {
+  if (!state)
+    return fail(HYBRID_INVALID_ARGUMENT, "state must not be null");
+  if (state->model != model)
+    return fail(HYBRID_BAD_STATE, "the state was made for another model");
+  if (batch != state->batch)
+    return fail(HYBRID_BAD_STATE,
+                "the state holds " + std::to_string(state->batch) +
+                    " sequences, but the input has batch " +
+                    std::to_string(batch));
+  return HYBRID_OK;
+}
+
+/// Runs `fn` on the state: fills the descriptors, calls, swaps.
+void runStateful(hybrid_forward_fn fn, hybrid_state *st, const float *input,
+                 const int64_t *inShape, const int64_t *lengths,
+                 float *output, const int64_t *outShape, int32_t outRank) {
+  const hybrid_model_desc *d = st->model->desc;
+  size_t k = 0;
+  setDescriptor(st->descs[k++], input, inShape, 3);
+  setDescriptor(st->descs[k++], lengths, &st->batch, 1);
+  k += d->num_weights; // weights: set once at creation
+  for (int32_t i = 0; i < d->num_states; ++i)
+    setDescriptor(st->descs[k++], st->current.data() + st->offsets[i],
+                  st->stateShapes[i].data(), d->states[i].rank + 1);
+  st->descs[k].resize(3 + 2 * outRank);
+  setDescriptor(st->descs[k++], output, outShape, outRank);
+  for (int32_t i = 0; i < d->num_states; ++i)
+    setDescriptor(st->descs[k++], st->next.data() + st->offsets[i],
+                  st->stateShapes[i].data(), d->states[i].rank + 1);
+  for (size_t i = 0; i < st->descs.size(); ++i)
+    st->args[i] = st->descs[i].data();
+  fn(st->args.data());
+  st->current.swap(st->next);
+  for (int64_t b = 0; b < st->batch; ++b)
+    st->positions[b] += lengths[b];
+}
+
+/// lengths: null (all `max`) or `batch` values in [0, max].
+hybrid_status checkLengths(hybrid_state *st, const int64_t *&lengths,
+                           int64_t max, const char *what) {
+  if (!lengths) {
+    std::fill(st->allLengths.begin(), st->allLengths.end(), max);
+    lengths = st->allLengths.data();
+    return HYBRID_OK;
+  }
+  for (int64_t b = 0; b < st->batch; ++b)
+    if (lengths[b] < 0 || lengths[b] > max)
+      return fail(HYBRID_INVALID_ARGUMENT,
+                  std::string(what) + " " + std::to_string(lengths[b]) +
+                      " of sequence " + std::to_string(b) +
+                      " is outside [0, " + std::to_string(max) + "]");
+  return HYBRID_OK;
+}
+} // namespace
+
+extern "C" hybrid_status hybrid_state_size(const hybrid_model *model,
+                                           int64_t batch, size_t *bytes) {
+  if (hybrid_status s = checkStateful(model, "hybrid_state_size"))
+    return s;
+  if (!bytes || batch < 1)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_state_size: batch must be >= 1 and bytes not null");
+  size_t n = 0;
+  for (int32_t i = 0; i < model->desc->num_states; ++i)
+    n += stateElements(model->desc->states[i]);
+  *bytes = n * sizeof(float) * static_cast<size_t>(batch);
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status hybrid_state_create(const hybrid_model *model,
+                                             int64_t batch,
+                                             hybrid_state **state) {
+  if (hybrid_status s = checkStateful(model, "hybrid_state_create"))
+    return s;
+  if (!state || batch < 1)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_state_create: batch must be >= 1 and state not null");
+  const hybrid_model_desc *d = model->desc;
+  std::unique_ptr<hybrid_state> st(new (std::nothrow) hybrid_state());
+  if (!st)
+    return fail(HYBRID_OUT_OF_MEMORY, "out of memory");
+  // (Allocation failures of the buffers below abort: the runtime is built
+  // without exceptions, like LLVM.)
+  {
+    st->model = model;
+    st->batch = batch;
+    st->positions.assign(batch, 0);
+    st->allLengths.assign(batch, 0);
+    size_t total = 0;
+    for (int32_t i = 0; i < d->num_states; ++i) {
+      st->offsets.push_back(total);
+      st->sizes.push_back(stateElements(d->states[i]) * batch);
+      total += st->sizes.back();
+      std::vector<int64_t> shape{batch};
+      shape.insert(shape.end(), d->states[i].shape,
+                   d->states[i].shape + d->states[i].rank);
+      st->stateShapes.push_back(std::move(shape));
+    }
+    st->current.assign(total, 0.0f);
+    st->next.assign(total, 0.0f);
+    // input, lengths, weights, states, output (sized per call), next states.
+    st->descs.emplace_back(3 + 2 * 3);
+    st->descs.emplace_back(3 + 2 * 1);
+    for (int32_t i = 0; i < d->num_weights; ++i)
+      st->descs.push_back(descriptor(model->weights[i], d->weights[i].shape,
+                                     d->weights[i].rank));
+    for (int32_t i = 0; i < d->num_states; ++i)
+      st->descs.emplace_back(3 + 2 * (d->states[i].rank + 1));
+    st->descs.emplace_back(3 + 2 * 3);
+    for (int32_t i = 0; i < d->num_states; ++i)
+      st->descs.emplace_back(3 + 2 * (d->states[i].rank + 1));
+    st->args.resize(st->descs.size());
+  }
+  *state = st.release();
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status hybrid_state_reset(hybrid_state *state) {
+  if (!state)
+    return fail(HYBRID_INVALID_ARGUMENT, "state must not be null");
+  std::fill(state->current.begin(), state->current.end(), 0.0f);
+  std::fill(state->positions.begin(), state->positions.end(), 0);
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status hybrid_state_copy(const hybrid_state *src,
+                                           hybrid_state *dst) {
+  if (!src || !dst)
+    return fail(HYBRID_INVALID_ARGUMENT, "hybrid_state_copy: null state");
+  if (src->model != dst->model || src->batch != dst->batch)
+    return fail(HYBRID_BAD_STATE,
+                "hybrid_state_copy: the states belong to different models "
+                "or batch sizes");
+  if (src != dst) {
+    std::copy(src->current.begin(), src->current.end(), dst->current.begin());
+    dst->positions = src->positions;
+  }
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status hybrid_state_positions(const hybrid_state *state,
+                                                int64_t *positions,
+                                                size_t capacity) {
+  if (!state || !positions)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_state_positions: null argument");
+  if (capacity < static_cast<size_t>(state->batch))
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_state_positions: " + std::to_string(state->batch) +
+                    " values do not fit in " + std::to_string(capacity));
+  std::copy(state->positions.begin(), state->positions.end(), positions);
+  return HYBRID_OK;
+}
+
+extern "C" void hybrid_state_destroy(hybrid_state *state) { delete state; }
+
+extern "C" hybrid_status hybrid_prefill(const hybrid_model *model,
+                                        hybrid_state *state,
+                                        const float *input, int64_t batch,
+                                        int64_t seq_len,
+                                        const int64_t *lengths, float *output,
+                                        size_t output_capacity) {
+  if (hybrid_status s = checkStateful(model, "hybrid_prefill"))
+    return s;
+  if (hybrid_status s = checkState(model, state, batch))
+    return s;
+  if (!input || !output)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_prefill: input and output must not be null");
+  int64_t shape[3];
+  int32_t rank;
+  if (hybrid_status s =
+          hybrid_model_output_shape(model, batch, seq_len, shape, &rank))
+    return s;
+  size_t needed = 1;
+  for (int32_t i = 0; i < rank; ++i)
+    needed *= shape[i];
+  if (output_capacity < needed)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "the output needs " + std::to_string(needed) +
+                    " floats, the buffer holds " +
+                    std::to_string(output_capacity));
+  if (hybrid_status s = checkLengths(state, lengths, seq_len, "length"))
+    return s;
+  int64_t inShape[3] = {batch, seq_len, model->desc->embed_dim};
+  runStateful(model->desc->prefill, state, input, inShape, lengths, output,
+              shape, rank);
+  return HYBRID_OK;
+}
+
+extern "C" hybrid_status hybrid_step(const hybrid_model *model,
+                                     hybrid_state *state, const float *x,
+                                     int64_t batch, const int64_t *active,
+                                     float *output, size_t output_capacity) {
+  if (hybrid_status s = checkStateful(model, "hybrid_step"))
+    return s;
+  if (hybrid_status s = checkState(model, state, batch))
+    return s;
+  if (!x || !output)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_step: x and output must not be null");
+  const hybrid_model_desc *d = model->desc;
+  size_t needed = static_cast<size_t>(batch * d->hidden_size);
+  if (output_capacity < needed)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "the output needs " + std::to_string(needed) +
+                    " floats, the buffer holds " +
+                    std::to_string(output_capacity));
+  if (hybrid_status s = checkLengths(state, active, 1, "active flag"))
+    return s;
+  int64_t inShape[3] = {batch, 1, d->embed_dim};
+  // [batch, 1, hidden] for a sequence output, [batch, hidden] otherwise:
+  // the same floats.
+  int64_t seqShape[3] = {batch, 1, d->hidden_size};
+  int64_t lastShape[2] = {batch, d->hidden_size};
+  if (d->sequence_output)
+    runStateful(d->step, state, x, inShape, active, output, seqShape, 3);
+  else
+    runStateful(d->step, state, x, inShape, active, output, lastShape, 2);
+  return HYBRID_OK;
+}
 
 //===----------------------------------------------------------------------===//
 // memrefCopy: called by MLIR-generated code for copies between buffers of

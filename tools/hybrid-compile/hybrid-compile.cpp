@@ -124,9 +124,12 @@ cl::opt<std::string> outputFile("o", cl::desc("Output file (default stdout)"),
                                 cl::cat(outputCat));
 cl::opt<bool> stateful(
     "stateful",
-    cl::desc("Build the stateful (prefill/decode) form of the model: "
-             "f(input, weights..., states...) -> (output, states...); "
-             "needs a sliding window; --emit=mlir only for now"),
+    cl::desc("Also build the stateful (prefill/decode) form of the model: "
+             "f(input, lengths, weights..., states...) -> (output, "
+             "states...) and its one-position step; needs a sliding window. "
+             "--emit=mlir prints these two functions (<func-name> and "
+             "<func-name>_step); object code and libraries add them to the "
+             "forward function, for the runtime's hybrid_state_* API"),
     cl::cat(outputCat));
 cl::opt<std::string> funcName("func-name",
                               cl::desc("Name of the model function"),
@@ -262,18 +265,29 @@ int compileSpec(MLIRContext &context) {
     llvm::errs() << n.str() << "\n";
 
   BuiltModel model;
+  std::vector<WeightInfo> states;
   if (stateful) {
     if (describe)
       return fail("--describe describes both forms (see its 'stateful "
                   "state' line); drop --stateful");
-    if (emit != Emit::Mlir)
-      return fail("--stateful supports --emit=mlir only (the C runtime does "
-                  "not pass states yet)");
-    llvm::Expected<BuiltModel> built =
-        buildStatefulModel(&context, *spec, funcName);
+    bool alone = emit == Emit::Mlir;
+    std::string prefillName = alone ? std::string(funcName) : "prefill";
+    llvm::Expected<BuiltModel> built = buildStatefulModel(
+        &context, *spec, prefillName,
+        alone ? prefillName + "_step" : std::string("step"));
     if (!built)
       return fail(llvm::toString(built.takeError()));
-    model = std::move(*built);
+    states = built->states;
+    if (alone) {
+      model = std::move(*built);
+    } else {
+      // The library holds forward, prefill and step.
+      model = buildModel(&context, *spec, funcName);
+      Block *body = model.module->getBody();
+      for (Operation &op :
+           llvm::make_early_inc_range(built->module->getBody()->getOperations()))
+        op.moveBefore(body, body->end());
+    }
   } else {
     model = buildModel(&context, *spec, funcName);
   }
@@ -328,7 +342,7 @@ int compileSpec(MLIRContext &context) {
     });
   if (emit == Emit::Header)
     return writeOutput([&](llvm::raw_ostream &os) {
-      hybrid::writeModelHeader(os, name, *spec, model.weights);
+      hybrid::writeModelHeader(os, name, *spec, model.weights, states);
     });
   if (!needsLowering())
     return writeOutput(
@@ -337,7 +351,7 @@ int compileSpec(MLIRContext &context) {
     return fail("lowering the model failed");
   if (emit != Emit::Mlir &&
       failed(hybrid::addModelDescriptor(*model.module, name, *spec,
-                                        model.weights)))
+                                        model.weights, states)))
     return 1;
   return emitLowered(*model.module);
 }

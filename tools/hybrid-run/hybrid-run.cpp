@@ -98,6 +98,12 @@ cl::opt<int64_t> decodeOpt(
              "(median, p99) and tokens/s; --check compares the prefill and "
              "every step with the reference's whole-sequence forward pass"),
     cl::init(0), cl::value_desc("N"), cl::cat(runCat));
+cl::opt<bool> decodeViaPrefill(
+    "decode-via-prefill",
+    cl::desc("With --decode: run each step through the prefill function "
+             "(chunks of any length) instead of the step function compiled "
+             "for one position, to compare the two"),
+    cl::init(false), cl::cat(runCat));
 cl::opt<std::string> saveWeights(
     "save-weights",
     cl::desc("Write the random weights used to a .safetensors file"),
@@ -268,7 +274,10 @@ int runDecode(const ModelSpec &spec, int64_t batch, int64_t prompt,
     tokens.push_back(slicePositions(input, p, 1));
   for (int64_t i = 0; i < decodeOpt; ++i) {
     auto a = std::chrono::steady_clock::now();
-    if (llvm::Error e = (*model)->prefill(state, tokens[i], weights, output))
+    llvm::Error e = decodeViaPrefill
+                        ? (*model)->prefill(state, tokens[i], weights, output)
+                        : (*model)->step(state, tokens[i], weights, output);
+    if (e)
       return fail(llvm::toString(std::move(e)));
     steps.push_back(seconds(a, std::chrono::steady_clock::now()));
     keep(output, prompt + i, 1);
@@ -291,7 +300,7 @@ int runDecode(const ModelSpec &spec, int64_t batch, int64_t prompt,
                << llvm::format("%.0f", batch / median)
                << " tokens/s (median)\n";
   llvm::outs() << "state     " << state.bytes() << " bytes for " << batch
-               << " sequences after " << state.position
+               << " sequences after " << state.positions[0]
                << " positions (constant in the length)\n";
 
   if (checkOpt) {

@@ -30,9 +30,14 @@ namespace mlir::hybrid {
 /// Adds, to a module already lowered to the LLVM dialect, the model
 /// descriptor `<name>_model` (a hybrid_model_desc, see hybrid_runtime.h)
 /// and the trampoline `<name>_forward(void **descriptors)` it points to.
+/// With `states` (the stateful form's, from buildStatefulModel), the module
+/// also holds the exported `prefill` and `step` functions, and the
+/// descriptor lists the states and points to their trampolines.
 LogicalResult addModelDescriptor(ModuleOp module, llvm::StringRef name,
                                  const frontend::ModelSpec &spec,
-                                 llvm::ArrayRef<frontend::WeightInfo> weights);
+                                 llvm::ArrayRef<frontend::WeightInfo> weights,
+                                 llvm::ArrayRef<frontend::WeightInfo> states =
+                                     {});
 
 /// Translates an LLVM-dialect module to LLVM IR for the host (triple, data
 /// layout, PIC) and optimizes it at -O3.
@@ -52,7 +57,8 @@ llvm::Error linkSharedLibrary(llvm::StringRef object, llvm::StringRef output);
 /// `<name>_model`, documents the input, output and weights.
 void writeModelHeader(llvm::raw_ostream &os, llvm::StringRef name,
                       const frontend::ModelSpec &spec,
-                      llvm::ArrayRef<frontend::WeightInfo> weights);
+                      llvm::ArrayRef<frontend::WeightInfo> weights,
+                      llvm::ArrayRef<frontend::WeightInfo> states = {});
 
 /// The C header of a compiled .mlir module: one `_mlir_ciface_<f>`
 /// declaration per exported function (memref descriptors by pointer).

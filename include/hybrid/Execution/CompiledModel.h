@@ -56,8 +56,8 @@ struct ModelState {
   /// The model that made it (states of another model are rejected).
   const void *owner = nullptr;
   int64_t batch = 0;
-  /// Positions consumed so far.
-  int64_t position = 0;
+  /// Positions each sequence consumed so far.
+  std::vector<int64_t> positions;
   std::vector<HostTensor> tensors;
   /// Bytes of the state tensors (f32).
   int64_t bytes() const;
@@ -84,11 +84,23 @@ public:
   ModelState newState(int64_t batch) const;
 
   /// Runs `input` [batch, T, embed_dim] (T >= 1) from `state` and advances
-  /// it. `output` is [batch, hidden] (the chunk's last position) or
-  /// [batch, T, hidden], as the spec says. Checks every shape and the state
+  /// it. `output` is [batch, hidden] (each sequence's last position) or
+  /// [batch, T, hidden], as the spec says. `lengths` (empty: all T) makes
+  /// the batch variable-length: sequence b consumes the first lengths[b]
+  /// positions (0 <= lengths[b] <= T); its other positions change nothing
+  /// and their outputs are zero. Checks every shape, length and the state
   /// first; on any error the state is unchanged.
   llvm::Error prefill(ModelState &state, HostTensor &input,
-                      std::vector<HostTensor> &weights, HostTensor &output);
+                      std::vector<HostTensor> &weights, HostTensor &output,
+                      llvm::ArrayRef<int64_t> lengths = {});
+
+  /// One decode step: `x` [batch, embed_dim] (or [batch, 1, embed_dim]),
+  /// through the function compiled for chunks of one position. `output` is
+  /// [batch, hidden]. `active` (empty: all) says which sequences advance
+  /// (1) and which keep their state (0, zero output).
+  llvm::Error step(ModelState &state, HostTensor &x,
+                   std::vector<HostTensor> &weights, HostTensor &output,
+                   llvm::ArrayRef<int64_t> active = {});
 
 private:
   StatefulModel() = default;
@@ -96,8 +108,18 @@ private:
   std::unique_ptr<JitModule> jit;
   frontend::ModelSpec modelSpec;
   std::vector<frontend::WeightInfo> weightInfo, stateInfo;
+  /// Checks the state, the weights and the lengths of a call.
+  llvm::Error checkCall(const ModelState &state, int64_t batch, int64_t t,
+                        const std::vector<HostTensor> &weights,
+                        llvm::ArrayRef<int64_t> lengths) const;
+  /// Calls `func` and swaps the new state in.
+  llvm::Error invoke(llvm::StringRef func, ModelState &state, MemRefView input,
+                     std::vector<HostTensor> &weights, MemRefView output,
+                     int64_t t, llvm::ArrayRef<int64_t> lengths);
   /// Output states of the last call (swapped with the state's tensors).
   ModelState scratch;
+  /// Lengths of the last call (all T when the caller gave none).
+  std::vector<int64_t> lengthsBuffer;
 };
 
 /// The spec described to the reference model.

@@ -20,6 +20,7 @@
 #include "hybrid/Support/HostTensor.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
@@ -31,6 +32,15 @@ class ExecutionEngine;
 } // namespace mlir
 
 namespace mlir::hybrid {
+
+/// A row-major buffer passed as a memref argument (any element type).
+struct MemRefView {
+  void *data;
+  llvm::ArrayRef<int64_t> shape;
+  MemRefView(void *data, llvm::ArrayRef<int64_t> shape)
+      : data(data), shape(shape) {}
+  MemRefView(HostTensor &t) : data(t.data.data()), shape(t.shape) {}
+};
 
 /// A compiled module.
 class JitModule {
@@ -44,6 +54,7 @@ public:
   /// argument a memref over the given tensors, in order; outputs are
   /// arguments like inputs.
   llvm::Error call(llvm::StringRef func, llvm::ArrayRef<HostTensor *> args);
+  llvm::Error call(llvm::StringRef func, llvm::ArrayRef<MemRefView> args);
 
   /// Generates the machine code of `func` now (the JIT otherwise does it at
   /// the first call).

@@ -89,18 +89,29 @@ void registerFrontendDialects(DialectRegistry &registry);
 BuiltModel buildModel(MLIRContext *context, const ModelSpec &spec,
                       llvm::StringRef funcName = "forward");
 
-/// Builds the stateful form of `spec`: `funcName(input, weights..., states...)
-/// -> (output, states...)` where the states are every layer's recurrent
+/// Builds the stateful form of `spec`: `funcName(input, lengths, weights...,
+/// states...) -> (output, states...)` where the states are every layer's recurrent
 /// state, conv tail, token-shift tail, and for attention a K/V cache of the
 /// window's last `window - 1` positions plus their validity (f32 0/1). Called
 /// on consecutive chunks of a sequence (a chunk of 1 is a decode step), it
 /// computes what the stateless model computes on the whole sequence; zero
 /// states start a sequence. Needs a sliding window (a full-causal cache
 /// would grow with the sequence): fails with a message otherwise.
+///
+/// `lengths` ([batch], i64) makes the batch variable-length: sequence b
+/// consumes only the chunk's first clamp(lengths[b], 0, T) positions; the
+/// others change neither its state nor its output (zero there; with a
+/// last-position output, its last consumed position, zero if none).
+///
+/// With `stepFuncName`, the module also holds `stepFuncName`, the same
+/// function specialised to chunks of one position (a decode step; lengths
+/// of 0 or 1 say which sequences advance).
 llvm::Expected<BuiltModel> buildStatefulModel(MLIRContext *context,
                                               const ModelSpec &spec,
                                               llvm::StringRef funcName =
-                                                  "prefill");
+                                                  "prefill",
+                                              llvm::StringRef stepFuncName =
+                                                  {});
 
 /// The weights of a function built by buildModel, read back from its
 /// `hybrid.weight` argument attributes.

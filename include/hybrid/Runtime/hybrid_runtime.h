@@ -40,7 +40,10 @@ typedef enum hybrid_status {
   HYBRID_MISSING_WEIGHT = 3,
   /** The weights file cannot be read or is not a valid safetensors file. */
   HYBRID_IO_ERROR = 4,
-  HYBRID_OUT_OF_MEMORY = 5
+  HYBRID_OUT_OF_MEMORY = 5,
+  /** A state of another model or batch size, or a model compiled without
+   *  its stateful form (hybrid-compile --stateful). */
+  HYBRID_BAD_STATE = 6
 } hybrid_status;
 
 /** One weight tensor of a model (f32, row-major). */
@@ -67,6 +70,15 @@ typedef struct hybrid_model_desc {
   int32_t num_weights;
   const hybrid_weight_info *weights;
   hybrid_forward_fn forward;
+  /** The stateful form (hybrid-compile --stateful; 0 and NULLs otherwise):
+   *  the per-sequence state tensors (f32, shapes without the batch
+   *  dimension), and the prefill and one-position step functions, both
+   *  called with (input, lengths, weights..., states..., output,
+   *  next states...). */
+  int32_t num_states;
+  const hybrid_weight_info *states;
+  hybrid_forward_fn prefill;
+  hybrid_forward_fn step;
 } hybrid_model_desc;
 
 typedef struct hybrid_model hybrid_model;
@@ -105,6 +117,68 @@ hybrid_status hybrid_model_weight(const hybrid_model *model, int32_t index,
                                   const float **data);
 
 void hybrid_model_destroy(hybrid_model *model);
+
+/*===----------------------------------------------------------------------===*
+ * Stateful inference (models compiled with hybrid-compile --stateful)
+ *
+ * A hybrid_state holds, for a batch of sequences, every layer's recurrent
+ * state, conv tails and the attention windows' K/V caches: a fixed size,
+ * whatever the sequences' lengths (hybrid_state_size). Prefill a prompt in
+ * one call or in chunks, then decode one position per sequence with
+ * hybrid_step; each call continues from where the previous one left the
+ * state. Copying a state (hybrid_state_copy) is a snapshot, copying it back
+ * a restore: prefix caching, rolling back speculative tokens.
+ *
+ * A failed call leaves the state as it was. A state belongs to one model
+ * and one batch size; use it from one thread at a time (different states
+ * of one model may run concurrently). Calls allocate nothing in the
+ * runtime: the state owns the buffers of the next state and the argument
+ * descriptors.
+ *===----------------------------------------------------------------------===*/
+
+typedef struct hybrid_state hybrid_state;
+
+/** Bytes of the state of `batch` sequences (the tensors, not the double
+ *  buffer the state also holds for the next state). */
+hybrid_status hybrid_state_size(const hybrid_model *model, int64_t batch,
+                                size_t *bytes);
+
+/** A state for `batch` sequences, at their start (zeros). */
+hybrid_status hybrid_state_create(const hybrid_model *model, int64_t batch,
+                                  hybrid_state **state);
+
+/** Back to the start of every sequence. */
+hybrid_status hybrid_state_reset(hybrid_state *state);
+
+/** dst = src (same model and batch): snapshot and restore. */
+hybrid_status hybrid_state_copy(const hybrid_state *src, hybrid_state *dst);
+
+/** The positions each sequence has consumed: `batch` values. */
+hybrid_status hybrid_state_positions(const hybrid_state *state,
+                                     int64_t *positions, size_t capacity);
+
+void hybrid_state_destroy(hybrid_state *state);
+
+/** Continues every sequence of the state with input [batch, seq_len,
+ *  embed_dim]. `lengths` (NULL: all seq_len) holds, per sequence, how many
+ *  of the chunk's positions belong to it (0..seq_len): later positions
+ *  change neither its state nor its output. Output as
+ *  hybrid_model_output_shape says: [batch, seq_len, hidden] (zero past a
+ *  sequence's length) or [batch, hidden] (each sequence's last position,
+ *  zero if it consumed none). */
+hybrid_status hybrid_prefill(const hybrid_model *model, hybrid_state *state,
+                             const float *input, int64_t batch,
+                             int64_t seq_len, const int64_t *lengths,
+                             float *output, size_t output_capacity);
+
+/** One position per sequence: x [batch, embed_dim] -> output [batch,
+ *  hidden], through the function compiled for one position. `active`
+ *  (NULL: all) holds 1 for the sequences that advance and 0 for those that
+ *  keep their state (their output is zero). */
+hybrid_status hybrid_step(const hybrid_model *model, hybrid_state *state,
+                          const float *x, int64_t batch,
+                          const int64_t *active, float *output,
+                          size_t output_capacity);
 
 #ifdef __cplusplus
 }

@@ -213,76 +213,104 @@ HostTensor sliceSeq(const HostTensor &t, int64_t from, int64_t len) {
   return out;
 }
 
-TEST_P(StatefulTest, ChunkedPrefillMatchesWholeSequence) {
+/// Element (b, p) of a [B, S, H] tensor vs a [B, n, H] chunk's row j.
+double maxRowDiff(const HostTensor &got, int64_t b, int64_t j,
+                  const HostTensor &want, int64_t wb, int64_t p,
+                  double &scale) {
+  int64_t h = want.shape[2];
+  int64_t n = got.shape.size() == 3 ? got.shape[1] : 1;
+  double err = 0.0;
+  for (int64_t k = 0; k < h; ++k) {
+    float o = got.data[(b * n + j) * h + k];
+    double r = want.data[(wb * want.shape[1] + p) * h + k];
+    if (!std::isfinite(o))
+      return INFINITY;
+    err = std::max(err, std::abs(double(o) - r));
+    scale = std::max(scale, std::abs(r));
+  }
+  return err;
+}
+
+/// One compiled model per case (compiling dominates), two checks:
+///  - chunked: chunks of several positions go through prefill, chunks of one
+///    through the step function, each continuing from the state the
+///    previous call left; together they give the whole-sequence outputs;
+///  - variable length: a batch of sequences of different lengths (one of
+///    them empty) in one prefill, then one step for all: every sequence gets
+///    what it gets run alone, and its positions past its length are zero.
+TEST_P(StatefulTest, MatchesWholeSequence) {
   const StatefulCase &c = GetParam();
   SpecSources sources;
   sources.overrides = c.keys;
   sources.overrides.push_back("output=sequence");
   llvm::Expected<ModelSpec> spec = parseModelSpec(sources);
   ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
-
-  mlir::DialectRegistry registry;
-  registerFrontendDialects(registry);
-  mlir::MLIRContext context(registry);
-  llvm::Expected<BuiltModel> built =
-      buildStatefulModel(&context, *spec, "prefill");
-  ASSERT_TRUE(static_cast<bool>(built)) << llvm::toString(built.takeError());
-  ASSERT_FALSE(built->states.empty());
-  mlir::PassManager pm(&context);
-  pm.addPass(mlir::hybrid::createHybridExportFunctions());
-  ASSERT_TRUE(mlir::succeeded(pm.run(*built->module)));
-  std::vector<WeightInfo> weightInfo = built->weights;
-  std::vector<WeightInfo> stateInfo = built->states;
-  auto jit = JitModule::compile(*built->module);
-  ASSERT_TRUE(static_cast<bool>(jit)) << llvm::toString(jit.takeError());
-
+  auto model = StatefulModel::compile(*spec);
+  ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
+  ASSERT_FALSE((*model)->states().empty());
+  const std::vector<WeightInfo> &weightInfo = (*model)->weights();
   std::vector<HostTensor> weights = randomWeights(weightInfo, 7);
-  int64_t seq = 0;
-  for (int64_t n : c.chunks)
-    seq += n;
-  HostTensor input = randomInput(c.batch, seq, spec->embedDim, 11);
-  HostTensor ref = reference::forward(
-      referenceConfig(*spec), namedWeights(weightInfo, weights), input);
-
-  auto withBatch = [&](const WeightInfo &s) {
-    std::vector<int64_t> shape{c.batch};
-    shape.insert(shape.end(), s.shape.begin(), s.shape.end());
-    return HostTensor(shape);
-  };
-  std::vector<HostTensor> states, next;
-  for (const WeightInfo &s : stateInfo) {
-    states.push_back(withBatch(s));
-    next.push_back(withBatch(s));
+  reference::Weights named = namedWeights(weightInfo, weights);
+  {
+    SCOPED_TRACE("chunked");
+    int64_t seq = 0;
+    for (int64_t n : c.chunks)
+      seq += n;
+    HostTensor input = randomInput(c.batch, seq, spec->embedDim, 11);
+    HostTensor ref = reference::forward(referenceConfig(*spec), named, input);
+    ModelState state = (*model)->newState(c.batch);
+    double err = 0.0, scale = 1.0;
+    int64_t from = 0;
+    HostTensor out;
+    for (int64_t n : c.chunks) {
+      HostTensor chunk = sliceSeq(input, from, n);
+      llvm::Error e = n == 1 ? (*model)->step(state, chunk, weights, out)
+                             : (*model)->prefill(state, chunk, weights, out);
+      ASSERT_FALSE(static_cast<bool>(e)) << llvm::toString(std::move(e));
+      for (int64_t i = 0; i < c.batch; ++i)
+        for (int64_t j = 0; j < n; ++j)
+          err = std::max(err, maxRowDiff(out, i, j, ref, i, from + j, scale));
+      from += n;
+    }
+    EXPECT_LT(err / scale, kModelTol);
+    for (int64_t p : state.positions)
+      EXPECT_EQ(p, seq);
   }
-  double err = 0.0, scale = 1.0;
-  int64_t from = 0;
-  int64_t h = spec->hiddenSize;
-  for (int64_t n : c.chunks) {
-    HostTensor chunk = sliceSeq(input, from, n);
-    HostTensor out({c.batch, n, h});
-    std::vector<HostTensor *> args{&chunk};
-    for (HostTensor &w : weights)
-      args.push_back(&w);
-    for (HostTensor &s : states)
-      args.push_back(&s);
-    args.push_back(&out);
-    for (HostTensor &s : next)
-      args.push_back(&s);
-    llvm::Error e = (*jit)->call("prefill", args);
+  {
+    SCOPED_TRACE("variable length");
+    const int64_t t = 13;
+    std::vector<int64_t> lengths{t, 0, 1, 7};
+    const int64_t batch = lengths.size(), h = spec->hiddenSize;
+    HostTensor input = randomInput(batch, t + 1, spec->embedDim, 17);
+    // Sequence b is its first lengths[b] positions, then the step's token
+    // (input position t).
+    ModelState state = (*model)->newState(batch);
+    HostTensor chunk = sliceSeq(input, 0, t), out;
+    llvm::Error e = (*model)->prefill(state, chunk, weights, out, lengths);
     ASSERT_FALSE(static_cast<bool>(e)) << llvm::toString(std::move(e));
-    for (int64_t i = 0; i < c.batch; ++i)
+    HostTensor last = sliceSeq(input, t, 1), stepOut;
+    e = (*model)->step(state, last, weights, stepOut);
+    ASSERT_FALSE(static_cast<bool>(e)) << llvm::toString(std::move(e));
+    for (int64_t b = 0; b < batch; ++b) {
+      int64_t n = lengths[b];
+      SCOPED_TRACE("sequence " + std::to_string(b) + " of length " +
+                   std::to_string(n));
+      HostTensor alone({1, n + 1, spec->embedDim});
+      int64_t d = spec->embedDim;
       for (int64_t j = 0; j < n; ++j)
-        for (int64_t k = 0; k < h; ++k) {
-          float o = out.data[(i * n + j) * h + k];
-          double r = ref.data[(i * seq + from + j) * h + k];
-          ASSERT_TRUE(std::isfinite(o)) << "chunk at " << from;
-          err = std::max(err, std::abs(double(o) - r));
-          scale = std::max(scale, std::abs(r));
-        }
-    std::swap(states, next);
-    from += n;
+        std::copy_n(&input.data[(b * (t + 1) + j) * d], d, &alone.data[j * d]);
+      std::copy_n(&input.data[(b * (t + 1) + t) * d], d, &alone.data[n * d]);
+      HostTensor want = reference::forward(referenceConfig(*spec), named, alone);
+      double err = 0.0, scale = 1.0;
+      for (int64_t j = 0; j < n; ++j)
+        err = std::max(err, maxRowDiff(out, b, j, want, 0, j, scale));
+      err = std::max(err, maxRowDiff(stepOut, b, 0, want, 0, n, scale));
+      EXPECT_LT(err / scale, kModelTol);
+      for (int64_t j = n * h; j < t * h; ++j)
+        ASSERT_EQ(out.data[b * t * h + j], 0.0f) << "past the length";
+      EXPECT_EQ(state.positions[b], n + 1);
+    }
   }
-  EXPECT_LT(err / scale, kModelTol);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -401,20 +429,19 @@ TEST(StatefulModel, DecodePastTheWindowSnapshotAndRestore) {
   std::vector<HostTensor> firstRun;
   for (int64_t p = prompt; p < total; ++p) {
     HostTensor x = sliceSeq(input, p, 1);
-    ASSERT_FALSE(static_cast<bool>(
-        (*model)->prefill(state, x, weights, out)));
+    ASSERT_FALSE(static_cast<bool>((*model)->step(state, x, weights, out)));
     EXPECT_LT(relDiff(out, refAt(p)), kModelTol) << "position " << p;
     firstRun.push_back(out);
   }
-  EXPECT_EQ(state.position, total);
+  for (int64_t p : state.positions)
+    EXPECT_EQ(p, total);
   EXPECT_EQ(state.bytes(), bytes) << "the state must not grow";
 
   // Restore and run the same steps again: bit-identical.
   state = snapshot;
   for (int64_t p = prompt; p < total; ++p) {
     HostTensor x = sliceSeq(input, p, 1);
-    ASSERT_FALSE(static_cast<bool>(
-        (*model)->prefill(state, x, weights, out)));
+    ASSERT_FALSE(static_cast<bool>((*model)->step(state, x, weights, out)));
     EXPECT_EQ(out.data, firstRun[p - prompt].data) << "position " << p;
   }
 }
@@ -434,7 +461,7 @@ TEST(StatefulModel, BadCallsGetMessagesAndKeepTheState) {
   ASSERT_FALSE(static_cast<bool>((*model)->prefill(state, x, weights, out)));
   ModelState before = state;
   auto unchanged = [&] {
-    EXPECT_EQ(state.position, before.position);
+    EXPECT_EQ(state.positions, before.positions);
     for (size_t i = 0; i < state.tensors.size(); ++i)
       EXPECT_EQ(state.tensors[i].data, before.tensors[i].data);
   };
@@ -455,6 +482,34 @@ TEST(StatefulModel, BadCallsGetMessagesAndKeepTheState) {
   EXPECT_NE(llvm::toString((*model)->prefill(broken, x, weights, out))
                 .find("does not fit the model"),
             std::string::npos);
+  EXPECT_EQ(llvm::toString((*model)->prefill(state, x, weights, out, {1})),
+            "expected 2 lengths (one per sequence), got 1");
+  EXPECT_EQ(llvm::toString((*model)->prefill(state, x, weights, out, {3, 4})),
+            "length 4 of sequence 1 is outside [0, 3] (the chunk's positions)");
+  EXPECT_EQ(llvm::toString((*model)->prefill(state, x, weights, out, {-1, 0})),
+            "length -1 of sequence 0 is outside [0, 3] (the chunk's positions)");
+  EXPECT_EQ(llvm::toString((*model)->step(state, x, weights, out)),
+            "a step's input must be [batch, " +
+                std::to_string(spec->embedDim) + "], got [2, 3, " +
+                std::to_string(spec->embedDim) + "]");
+  HostTensor token = randomInput(2, 1, spec->embedDim, 4);
+  EXPECT_EQ(llvm::toString((*model)->step(state, token, weights, out, {1, 2})),
+            "length 2 of sequence 1 is outside [0, 1] (the chunk's positions)");
+  unchanged();
+  // An inactive sequence keeps its state and position; its output is zero.
+  ASSERT_FALSE(
+      static_cast<bool>((*model)->step(state, token, weights, out, {0, 1})));
+  EXPECT_EQ(state.positions, (std::vector<int64_t>{3, 4}));
+  for (int64_t k = 0; k < spec->hiddenSize; ++k)
+    ASSERT_EQ(out.data[k], 0.0f);
+  for (size_t i = 0; i < state.tensors.size(); ++i) {
+    int64_t row = state.tensors[i].numElements() / 2;
+    EXPECT_TRUE(std::equal(state.tensors[i].data.begin(),
+                           state.tensors[i].data.begin() + row,
+                           before.tensors[i].data.begin()))
+        << (*model)->states()[i].name;
+  }
+  state = before;
   std::vector<HostTensor> fewer(weights.begin(), weights.end() - 1);
   EXPECT_NE(llvm::toString((*model)->prefill(state, x, fewer, out))
                 .find("weight tensors, got"),
