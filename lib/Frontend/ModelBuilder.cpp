@@ -311,8 +311,12 @@ private:
     int64_t in = lastDim(x);
     Value w = weight((name + ".weight").str(), {in, out});
     MLIRContext *ctx = b.getContext();
+    // Loops (batch, seq, in, out): the reduction before the output columns,
+    // so a vectorized tile is x[k] * W[k, cols] accumulated over k (rows of
+    // W read contiguously, outer-product FMAs), not a dot product per column
+    // with a horizontal sum.
     AffineExpr B, T, O, I;
-    bindDims(ctx, B, T, O, I);
+    bindDims(ctx, B, T, I, O);
     SmallVector<AffineMap> maps{AffineMap::get(4, 0, {B, T, I}, ctx),
                                 AffineMap::get(4, 0, {I, O}, ctx),
                                 AffineMap::get(4, 0, {B, T, O}, ctx)};
@@ -323,8 +327,8 @@ private:
         linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
             .getResult(0);
     using IT = utils::IteratorType;
-    SmallVector<IT> iters{IT::parallel, IT::parallel, IT::parallel,
-                          IT::reduction};
+    SmallVector<IT> iters{IT::parallel, IT::parallel, IT::reduction,
+                          IT::parallel};
     Value result = linalg::GenericOp::create(
                        b, loc, TypeRange{filled.getType()}, ValueRange{x, w},
                        ValueRange{filled}, maps, iters,

@@ -753,17 +753,37 @@ extern "C" void memrefCopy(int64_t elemSize, UnrankedMemRef *src,
     total *= sizes[i];
   if (total == 0)
     return;
-  std::vector<int64_t> index(rank, 0);
-  for (int64_t n = 0; n < total; ++n) {
-    int64_t so = 0, dof = 0;
-    for (int64_t i = 0; i < rank; ++i) {
-      so += index[i] * sStrides[i];
-      dof += index[i] * dStrides[i];
-    }
-    std::memcpy(dBase + dof * elemSize, sBase + so * elemSize, elemSize);
-    for (int64_t i = rank - 1; i >= 0; --i) {
+  // The trailing dimensions that are contiguous in both buffers form one
+  // block, copied with one memcpy; the others are walked.
+  int64_t outer = rank, block = 1;
+  while (outer > 0 && sStrides[outer - 1] == block &&
+         dStrides[outer - 1] == block) {
+    block *= sizes[outer - 1];
+    --outer;
+  }
+  size_t bytes = static_cast<size_t>(block * elemSize);
+  if (outer == 0) {
+    std::memcpy(dBase, sBase, bytes);
+    return;
+  }
+  // Odometer over the outer dimensions (no allocation up to rank 16).
+  int64_t small[16] = {0};
+  std::vector<int64_t> large;
+  int64_t *index = small;
+  if (outer > 16) {
+    large.assign(outer, 0);
+    index = large.data();
+  }
+  int64_t so = 0, dof = 0;
+  for (int64_t n = 0, blocks = total / block; n < blocks; ++n) {
+    std::memcpy(dBase + dof * elemSize, sBase + so * elemSize, bytes);
+    for (int64_t i = outer - 1; i >= 0; --i) {
+      so += sStrides[i];
+      dof += dStrides[i];
       if (++index[i] < sizes[i])
         break;
+      so -= sStrides[i] * sizes[i];
+      dof -= dStrides[i] * sizes[i];
       index[i] = 0;
     }
   }

@@ -210,6 +210,11 @@ struct HybridTileAndVectorizePass
     // clean up the masks and transfers.
     RewritePatternSet patterns(&getContext());
     vector::populateVectorReductionToContractPatterns(patterns);
+    // Unit batch/token dims of the tiles off the vectors: a projection tile
+    // becomes the vec-mat contract x[k] * W[k, cols], which the contract
+    // lowering turns into outer products (FMAs along the rows of W) rather
+    // than a dot product and a horizontal sum per column.
+    vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
     // (Sinking patterns are not mask-aware: not used.)
     if (failed(applyPatternsGreedily(fn, std::move(patterns))))
       return signalPassFailure();
