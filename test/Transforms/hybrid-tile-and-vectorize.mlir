@@ -1,13 +1,20 @@
 // RUN: hybrid-opt %s --pass-pipeline="builtin.module(func.func(hybrid-tile-and-vectorize))" | FileCheck %s
 
-// A projection [B, T, 64] x [64, 96]: an scf.forall over full parallel tiles
-// (dynamic sizes tiled by 1, 96 by 32), the fill fused into the tile, an
-// scf.for over reduction tiles of 16, and a vector.contract.
+// A projection [B, T, 64] x [64, 96] written with the reduction innermost,
+// (b, t, o, i): the loops are interchanged to (b, t, i, o), then an
+// scf.forall over full parallel tiles (dynamic sizes tiled by 1, 96 by 32),
+// the fill fused into the tile, an scf.for over reduction tiles of 16, and
+// per tile x[k] broadcast times rows W[k, 32 columns] (a contiguous read),
+// reduced over k in the 32 lanes: no dot products, no vector.contract.
 // CHECK-LABEL: func.func @linear
 // CHECK: scf.forall ({{.*}}) = (0, 0, 0) to ({{.*}}, {{.*}}, 96) step (1, 1, 32)
 // CHECK: vector.transfer_write
 // CHECK: scf.for {{.*}} = %c0 to %c64 step %c16
-// CHECK: vector.contract
+// CHECK: vector.transfer_read {{.*}} permutation_map = #[[BCAST:map[0-9]*]]} : tensor<1x1x16xf32>, vector<16x32xf32>
+// CHECK: vector.transfer_read {{.*}} {in_bounds = [true, true]} : tensor<16x32xf32>, vector<16x32xf32>
+// CHECK: arith.mulf {{.*}} : vector<16x32xf32>
+// CHECK: vector.multi_reduction <add>, {{.*}} [2] : vector<1x1x16x32xf32> to vector<1x1x32xf32>
+// CHECK-NOT: vector.contract
 // CHECK-NOT: linalg.generic
 func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x96xf32>) -> tensor<?x?x96xf32> {
   %c0 = arith.constant 0 : index

@@ -94,6 +94,40 @@ SmallVector<OpFoldResult> asOFR(OpBuilder &b, ArrayRef<int64_t> v) {
   return r;
 }
 
+/// A contraction whose innermost loop is a reduction gets its innermost
+/// parallel loop moved to the end: `(b, t, o, i) -> (b, t, i, o)` for a
+/// projection. The vectorized tile is then x[k] broadcast times rows of W,
+/// summed over the outer dimension in vector lanes, instead of one dot
+/// product with a horizontal sum per output column.
+linalg::LinalgOp reductionBeforeColumns(RewriterBase &rewriter,
+                                        linalg::LinalgOp op) {
+  auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
+  if (!generic)
+    return op;
+  SmallVector<utils::IteratorType> iters = generic.getIteratorTypesArray();
+  unsigned n = iters.size();
+  if (n < 2 || iters.back() != utils::IteratorType::reduction)
+    return op;
+  std::optional<unsigned> column;
+  for (unsigned i = n; i-- > 0;)
+    if (iters[i] == utils::IteratorType::parallel) {
+      column = i;
+      break;
+    }
+  if (!column)
+    return op;
+  SmallVector<unsigned> order;
+  for (unsigned i = 0; i < n; ++i)
+    if (i != *column)
+      order.push_back(i);
+  order.push_back(*column);
+  rewriter.setInsertionPoint(generic);
+  FailureOr<linalg::GenericOp> moved =
+      linalg::interchangeGenericOp(rewriter, generic, order);
+  return succeeded(moved) ? cast<linalg::LinalgOp>(moved->getOperation())
+                          : op;
+}
+
 /// Tiles, fuses the destination fill, and vectorizes one op.
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
                       int64_t rows, int64_t cols, int64_t red) {
@@ -107,6 +141,7 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
   if (!llvm::all_of(op.getIndexingMapsArray(),
                     [](AffineMap m) { return m.isProjectedPermutation(); }))
     return;
+  op = reductionBeforeColumns(rewriter, op);
   FailureOr<TileSizes> tiles = chooseTiles(op, rows, cols, red);
   if (failed(tiles))
     return;
@@ -206,14 +241,13 @@ struct HybridTileAndVectorizePass
     for (linalg::LinalgOp op : llvm::reverse(ops))
       tileAndVectorize(rewriter, op, rows, cols, reduction);
 
-    // Turn the vectorized mul + multi_reduction into vector.contract and
-    // clean up the masks and transfers.
+    // Unit batch/token dims off the vectors. A projection tile stays
+    // mul + multi_reduction over its outer (k) dimension: x[k] broadcast
+    // times the rows W[k, cols], summed row by row in `cols` lanes. (Folding
+    // it into vector.contract instead gives a contract whose broadcast lhs
+    // is hidden in a transfer_read, which the contract lowering unrolls into
+    // one dot product and horizontal sum per column: 1.5x slower steps.)
     RewritePatternSet patterns(&getContext());
-    vector::populateVectorReductionToContractPatterns(patterns);
-    // Unit batch/token dims of the tiles off the vectors: a projection tile
-    // becomes the vec-mat contract x[k] * W[k, cols], which the contract
-    // lowering turns into outer products (FMAs along the rows of W) rather
-    // than a dot product and a horizontal sum per column.
     vector::populateCastAwayVectorLeadingOneDimPatterns(patterns);
     // (Sinking patterns are not mask-aware: not used.)
     if (failed(applyPatternsGreedily(fn, std::move(patterns))))

@@ -53,14 +53,21 @@ def HybridTileAndVectorize
     First fuses elementwise producers into elementwise consumers (never into
     contractions, where they would be recomputed for every output column).
     Then, for every linalg op at the top level of a function (projections,
-    elementwise gates, norms, the causal convolution's taps): tiles its
+    elementwise gates, norms, the causal convolution's taps): moves the
+    innermost parallel loop after the reductions when a reduction is
+    innermost (a projection `(b, t, o, i)` becomes `(b, t, i, o)`), tiles its
     parallel loops with `scf.forall` (the last two parallel dimensions by
     `rows` x `cols`, the others by 1), fuses a `linalg.fill` that
     initialises its destination into each tile, tiles its reduction loops
     with `scf.for` by `reduction`, and vectorizes the tile with upstream
     `linalg::vectorize` (masked where a dynamic size leaves a partial tile).
-    Contractions become `vector.contract`, which the CPU pipeline lowers to
-    outer-product FMAs. Ops the vectorizer does not support are left to the
+    A projection tile is then `x[k]` broadcast times the rows `W[k, cols]`
+    (contiguous reads), summed over `k` in `cols` vector lanes: multiply-adds
+    without horizontal sums. (It is deliberately not folded into
+    `vector.contract`: with the broadcast hidden in a transfer_read, the
+    contract lowering unrolls it into a dot product and a horizontal sum per
+    column, five times slower on whole models.) Leading unit dimensions are
+    cast away. Ops the vectorizer does not support are left to the
     loop lowering. Uses upstream `TilingInterface` tiling and fusion
     (`scf::tileConsumerAndFuseProducersUsingSCF`).
   }];
