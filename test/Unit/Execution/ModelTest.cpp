@@ -202,6 +202,13 @@ std::ostream &operator<<(std::ostream &os, const StatefulCase &c) {
 
 class StatefulTest : public ::testing::TestWithParam<StatefulCase> {};
 
+/// A preset with window 5, so the attention cache is replaced several times
+/// over the test's sequences (their windows are 256-2048 otherwise).
+std::vector<std::string> withWindow5(std::vector<std::string> keys) {
+  keys.push_back("window_size=5");
+  return keys;
+}
+
 /// Rows [from, from + len) of dimension 1 of a [B, S, C] tensor.
 HostTensor sliceSeq(const HostTensor &t, int64_t from, int64_t len) {
   int64_t b = t.shape[0], s = t.shape[1], c = t.shape[2];
@@ -258,23 +265,54 @@ TEST_P(StatefulTest, MatchesWholeSequence) {
       seq += n;
     HostTensor input = randomInput(c.batch, seq, spec->embedDim, 11);
     HostTensor ref = reference::forward(referenceConfig(*spec), named, input);
-    ModelState state = (*model)->newState(c.batch);
-    double err = 0.0, scale = 1.0;
-    int64_t from = 0;
-    HostTensor out;
-    for (int64_t n : c.chunks) {
-      HostTensor chunk = sliceSeq(input, from, n);
-      llvm::Error e = n == 1 ? (*model)->step(state, chunk, weights, out)
-                             : (*model)->prefill(state, chunk, weights, out);
-      ASSERT_FALSE(static_cast<bool>(e)) << llvm::toString(std::move(e));
-      for (int64_t i = 0; i < c.batch; ++i)
-        for (int64_t j = 0; j < n; ++j)
-          err = std::max(err, maxRowDiff(out, i, j, ref, i, from + j, scale));
-      from += n;
+    // The case's chunks, then prefill(T-1) + one step, then T steps from an
+    // empty state (k = 0).
+    std::vector<std::vector<int64_t>> chunkings{
+        c.chunks, {seq - 1, 1}, std::vector<int64_t>(seq, 1)};
+    for (const std::vector<int64_t> &chunks : chunkings) {
+      SCOPED_TRACE("chunking of " + std::to_string(chunks.size()) +
+                   " calls starting with " + std::to_string(chunks[0]));
+      ModelState state = (*model)->newState(c.batch);
+      const int64_t bytes = state.bytes();
+      double err = 0.0, scale = 1.0;
+      int64_t from = 0;
+      HostTensor out;
+      // Snapshot after the first call; the rest is run twice, the second
+      // time from the restored snapshot, and must repeat bit for bit.
+      ModelState snapshot;
+      std::vector<float> firstRun, secondRun;
+      for (int pass = 0; pass < 2; ++pass) {
+        if (pass == 1) {
+          state = snapshot;
+          from = chunks[0];
+        }
+        for (size_t i = pass; i < chunks.size(); ++i) {
+          int64_t n = chunks[i];
+          HostTensor chunk = sliceSeq(input, from, n);
+          llvm::Error e = n == 1
+                              ? (*model)->step(state, chunk, weights, out)
+                              : (*model)->prefill(state, chunk, weights, out);
+          ASSERT_FALSE(static_cast<bool>(e)) << llvm::toString(std::move(e));
+          if (pass == 0)
+            for (int64_t b = 0; b < c.batch; ++b)
+              for (int64_t j = 0; j < n; ++j)
+                err = std::max(err,
+                               maxRowDiff(out, b, j, ref, b, from + j, scale));
+          if (i > 0)
+            (pass == 0 ? firstRun : secondRun)
+                .insert((pass == 0 ? firstRun : secondRun).end(),
+                        out.data.begin(), out.data.end());
+          if (pass == 0 && i == 0)
+            snapshot = state;
+          from += n;
+        }
+      }
+      EXPECT_LT(err / scale, kModelTol);
+      EXPECT_TRUE(firstRun == secondRun) << "restore did not repeat the run";
+      EXPECT_EQ(state.bytes(), bytes) << "the state must not grow";
+      for (int64_t p : state.positions)
+        EXPECT_EQ(p, seq);
     }
-    EXPECT_LT(err / scale, kModelTol);
-    for (int64_t p : state.positions)
-      EXPECT_EQ(p, seq);
   }
   {
     SCOPED_TRACE("variable length");
@@ -350,12 +388,14 @@ INSTANTIATE_TEST_SUITE_P(
                      small({"mode=parallel", "num_layers=1",
                             "backbone=griffin_lru"}),
                      2, {1, 12}},
-        StatefulCase{"jamba", preset("jamba"), 1, {6, 1, 10}},
+        StatefulCase{"jamba", withWindow5(preset("jamba")), 1, {6, 1, 10}},
         // Prefill of T-1 then one step, and T steps from an empty prompt.
-        StatefulCase{"nemotron_h", preset("nemotron_h"), 2, {12, 1}},
-        StatefulCase{"minimal_attn", preset("minimal_attn"), 1,
+        StatefulCase{"nemotron_h", withWindow5(preset("nemotron_h")), 2,
+                     {12, 1}},
+        StatefulCase{"minimal_attn", withWindow5(preset("minimal_attn")), 1,
                      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1}},
-        StatefulCase{"parallel", preset("parallel"), 2, {3, 4, 1}},
+        StatefulCase{"parallel", withWindow5(preset("parallel")), 2,
+                     {3, 4, 1}},
         StatefulCase{"attention_decode", small({"schedule=[\"attn\"]"}), 2,
                      {1, 1, 11, 1}},
         StatefulCase{"mixed",
