@@ -387,6 +387,24 @@ std::vector<int64_t> descriptor(const void *data, const int64_t *shape,
 }
 } // namespace
 
+/// The output shape of (batch, seq_len), and whether `capacity` floats
+/// hold it.
+static hybrid_status outputFits(const hybrid_model *model, int64_t batch,
+                                int64_t seqLen, size_t capacity,
+                                int64_t shape[3], int32_t *rank) {
+  if (hybrid_status s =
+          hybrid_model_output_shape(model, batch, seqLen, shape, rank))
+    return s;
+  size_t needed = 1;
+  for (int32_t i = 0; i < *rank; ++i)
+    needed *= shape[i];
+  if (capacity < needed)
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "the output needs " + std::to_string(needed) +
+                    " floats, the buffer holds " + std::to_string(capacity));
+  return HYBRID_OK;
+}
+
 extern "C" hybrid_status hybrid_model_forward(const hybrid_model *model,
                                               const float *input,
                                               int64_t batch, int64_t seq_len,
@@ -399,7 +417,7 @@ extern "C" hybrid_status hybrid_model_forward(const hybrid_model *model,
   int64_t shape[3];
   int32_t rank;
   if (hybrid_status s =
-          hybrid_model_output_shape(model, batch, seq_len, shape, &rank))
+          outputFits(model, batch, seq_len, output_capacity, shape, &rank))
     return s;
   const hybrid_model_desc *d = model->desc;
   if (d->seq_len && seq_len != d->seq_len)
@@ -407,14 +425,6 @@ extern "C" hybrid_status hybrid_model_forward(const hybrid_model *model,
                 "model '" + std::string(d->name) + "' was compiled for " +
                     "seq_len " + std::to_string(d->seq_len) + ", got " +
                     std::to_string(seq_len));
-  size_t needed = 1;
-  for (int32_t i = 0; i < rank; ++i)
-    needed *= shape[i];
-  if (output_capacity < needed)
-    return fail(HYBRID_INVALID_ARGUMENT,
-                "the output needs " + std::to_string(needed) +
-                    " floats, the buffer holds " +
-                    std::to_string(output_capacity));
   std::vector<std::vector<int64_t>> descs;
   int64_t inShape[3] = {batch, seq_len, d->embed_dim};
   descs.push_back(descriptor(input, inShape, 3));
@@ -677,16 +687,8 @@ extern "C" hybrid_status hybrid_prefill(const hybrid_model *model,
   int64_t shape[3];
   int32_t rank;
   if (hybrid_status s =
-          hybrid_model_output_shape(model, batch, seq_len, shape, &rank))
+          outputFits(model, batch, seq_len, output_capacity, shape, &rank))
     return s;
-  size_t needed = 1;
-  for (int32_t i = 0; i < rank; ++i)
-    needed *= shape[i];
-  if (output_capacity < needed)
-    return fail(HYBRID_INVALID_ARGUMENT,
-                "the output needs " + std::to_string(needed) +
-                    " floats, the buffer holds " +
-                    std::to_string(output_capacity));
   if (hybrid_status s = checkLengths(state, lengths, seq_len, "length"))
     return s;
   int64_t inShape[3] = {batch, seq_len, model->desc->embed_dim};
@@ -707,12 +709,11 @@ extern "C" hybrid_status hybrid_step(const hybrid_model *model,
     return fail(HYBRID_INVALID_ARGUMENT,
                 "hybrid_step: x and output must not be null");
   const hybrid_model_desc *d = model->desc;
-  size_t needed = static_cast<size_t>(batch * d->hidden_size);
-  if (output_capacity < needed)
-    return fail(HYBRID_INVALID_ARGUMENT,
-                "the output needs " + std::to_string(needed) +
-                    " floats, the buffer holds " +
-                    std::to_string(output_capacity));
+  int64_t shape[3];
+  int32_t rank;
+  if (hybrid_status s =
+          outputFits(model, batch, 1, output_capacity, shape, &rank))
+    return s;
   if (hybrid_status s = checkLengths(state, active, 1, "active flag"))
     return s;
   int64_t inShape[3] = {batch, 1, d->embed_dim};
