@@ -13,6 +13,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Program.h"
@@ -235,6 +236,36 @@ mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
 // LLVM IR and host code
 //===----------------------------------------------------------------------===//
 
+/// Weak definitions of the allocation functions the compiled code calls
+/// (`_mlir_memref_to_llvm_alloc`, `_aligned_alloc`, `_free`) on top of
+/// malloc, aligned_alloc and free. The runtime's strong definitions (a
+/// cache of freed blocks) replace them wherever the runtime is linked in or
+/// visible to the dynamic linker; a shared library loaded by a program that
+/// does not export them still works, without the cache.
+static void addAllocationFallbacks(llvm::Module &m) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto define = [&](StringRef name, StringRef libc) {
+    llvm::Function *fn = m.getFunction(name);
+    if (!fn || !fn->isDeclaration())
+      return;
+    llvm::FunctionCallee target = m.getOrInsertFunction(
+        libc, fn->getFunctionType());
+    fn->setLinkage(llvm::GlobalValue::WeakAnyLinkage);
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+    SmallVector<llvm::Value *> args;
+    for (llvm::Argument &a : fn->args())
+      args.push_back(&a);
+    llvm::CallInst *call = b.CreateCall(target, args);
+    if (fn->getReturnType()->isVoidTy())
+      b.CreateRetVoid();
+    else
+      b.CreateRet(call);
+  };
+  define("_mlir_memref_to_llvm_alloc", "malloc");
+  define("_mlir_memref_to_llvm_aligned_alloc", "aligned_alloc");
+  define("_mlir_memref_to_llvm_free", "free");
+}
+
 static llvm::Expected<std::unique_ptr<llvm::TargetMachine>> hostMachine() {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
@@ -260,6 +291,7 @@ mlir::hybrid::translateForHost(ModuleOp module, llvm::LLVMContext &context) {
   if (!tm)
     return tm.takeError();
   ExecutionEngine::setupTargetTripleAndDataLayout(llvmModule.get(), tm->get());
+  addAllocationFallbacks(*llvmModule);
   auto optimize = makeOptimizingTransformer(3, 0, tm->get());
   if (llvm::Error e = optimize(llvmModule.get()))
     return std::move(e);

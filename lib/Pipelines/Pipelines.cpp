@@ -75,7 +75,12 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   // regions) before scf -> cf, which would split those scopes into blocks.
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // Temporaries through _mlir_memref_to_llvm_alloc/free, which the runtime
+  // defines with a per-thread cache of freed blocks (no system allocation
+  // per call once the sizes have been seen).
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = true;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createSCFToControlFlowPass());
   ConvertVectorToLLVMPassOptions vectorToLLVM;
   vectorToLLVM.vectorContractLowering = vector::VectorContractLowering::OuterProduct;

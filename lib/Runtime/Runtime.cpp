@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 #include <map>
@@ -727,6 +728,109 @@ extern "C" hybrid_status hybrid_step(const hybrid_model *model,
     runStateful(d->step, state, x, inShape, active, output, lastShape, 2);
   return HYBRID_OK;
 }
+
+//===----------------------------------------------------------------------===//
+// Allocation of the compiled code's temporaries
+//
+// The CPU pipeline lowers memref.alloc/dealloc to MLIR's generic allocation
+// functions (`use-generic-functions`). They are defined here, so every
+// buffer the compiled code allocates goes through a per-thread cache of
+// freed blocks in power-of-two size classes: a decode step allocates the
+// same sizes on every call, so after the first call it takes no memory from
+// the system. Blocks are 64-byte aligned; the 16 bytes before a block say
+// where its allocation starts and its class (-1: not cached: alignments
+// above 64, sizes above the largest class). Each thread keeps at most 64
+// blocks per class and 256 MiB in all; what does not fit is freed.
+//===----------------------------------------------------------------------===//
+
+namespace {
+constexpr size_t kLine = 64;
+constexpr int kMinClass = 6, kMaxClass = 30;
+constexpr size_t kMaxBlocksPerClass = 64;
+constexpr size_t kMaxCachedBytes = size_t(256) << 20;
+
+struct BlockInfo {
+  void *base;
+  int64_t sizeClass;
+};
+
+BlockInfo *infoOf(void *ptr) { return static_cast<BlockInfo *>(ptr) - 1; }
+
+struct BlockCache {
+  std::vector<void *> blocks[kMaxClass + 1];
+  size_t bytes = 0;
+  ~BlockCache() {
+    for (auto &list : blocks)
+      for (void *base : list)
+        std::free(base);
+  }
+};
+thread_local BlockCache blockCache;
+
+int sizeClassOf(size_t size) {
+  int c = kMinClass;
+  while (c <= kMaxClass && (size_t(1) << c) < size)
+    ++c;
+  return c;
+}
+
+void *allocateBlock(size_t size, size_t alignment) {
+  int c = sizeClassOf(size);
+  if (alignment <= kLine && c <= kMaxClass) {
+    std::vector<void *> &list = blockCache.blocks[c];
+    void *base;
+    if (!list.empty()) {
+      base = list.back();
+      list.pop_back();
+      blockCache.bytes -= size_t(1) << c;
+    } else {
+      base = std::aligned_alloc(kLine, kLine + (size_t(1) << c));
+      if (!base)
+        return nullptr;
+    }
+    void *ptr = static_cast<char *>(base) + kLine;
+    *infoOf(ptr) = {base, c};
+    return ptr;
+  }
+  // Not cached: a header of one alignment unit, at least 64 bytes.
+  size_t header = alignment > kLine ? alignment : kLine;
+  size_t total = (header + size + header - 1) / header * header;
+  void *base = std::aligned_alloc(header, total);
+  if (!base)
+    return nullptr;
+  void *ptr = static_cast<char *>(base) + header;
+  *infoOf(ptr) = {base, -1};
+  return ptr;
+}
+
+void freeBlock(void *ptr) {
+  if (!ptr)
+    return;
+  BlockInfo info = *infoOf(ptr);
+  if (info.sizeClass >= kMinClass && info.sizeClass <= kMaxClass) {
+    size_t bytes = size_t(1) << info.sizeClass;
+    std::vector<void *> &list = blockCache.blocks[info.sizeClass];
+    if (list.size() < kMaxBlocksPerClass &&
+        blockCache.bytes + bytes <= kMaxCachedBytes) {
+      list.push_back(info.base);
+      blockCache.bytes += bytes;
+      return;
+    }
+  }
+  std::free(info.base);
+}
+} // namespace
+
+extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
+  return allocateBlock(size, kLine);
+}
+
+extern "C" void *_mlir_memref_to_llvm_aligned_alloc(uint64_t alignment,
+                                                    uint64_t size) {
+  return allocateBlock(size, alignment);
+}
+
+extern "C" void _mlir_memref_to_llvm_free(void *ptr) { freeBlock(ptr); }
 
 //===----------------------------------------------------------------------===//
 // memrefCopy: called by MLIR-generated code for copies between buffers of
