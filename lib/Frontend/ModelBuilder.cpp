@@ -303,8 +303,29 @@ private:
   // Layers
   //===--------------------------------------------------------------------===//
 
+  /// out = Σ a · w over the reduction loops of `iters`, starting from zeros:
+  /// a linalg.generic with `maps` for (a, w, out), output sizes `sizes`.
+  Value contraction(Value a, Value w, ArrayRef<AffineMap> maps,
+                    ArrayRef<utils::IteratorType> iters,
+                    ArrayRef<OpFoldResult> sizes) {
+    Value init = tensor::EmptyOp::create(b, loc, sizes, f32);
+    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+    Value filled =
+        linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
+            .getResult(0);
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{filled.getType()}, ValueRange{a, w},
+               ValueRange{filled}, maps, iters,
+               [](OpBuilder &nb, Location nl, ValueRange v) {
+                 Value m = arith::MulFOp::create(nb, nl, v[0], v[1]);
+                 Value s = arith::AddFOp::create(nb, nl, v[2], m);
+                 linalg::YieldOp::create(nb, nl, s);
+               })
+        .getResult(0);
+  }
+
   /// x [B, T, in] · weight [in, out] (+ bias [out]), as a linalg.generic
-  /// contraction over (b, t, o; i). (Not collapse + linalg.matmul + expand:
+  /// contraction over (b, t, i, o). (Not collapse + linalg.matmul + expand:
   /// MLIR 22's expand-strided-metadata crashes on a memref.expand_shape that
   /// splits one dynamic size into two, which that form produces.)
   Value linear(Value x, StringRef name, int64_t out, bool bias) {
@@ -312,32 +333,19 @@ private:
     Value w = weight((name + ".weight").str(), {in, out});
     MLIRContext *ctx = b.getContext();
     // Loops (batch, seq, in, out): the reduction before the output columns,
-    // so a vectorized tile is x[k] * W[k, cols] accumulated over k (rows of
-    // W read contiguously, outer-product FMAs), not a dot product per column
-    // with a horizontal sum.
+    // so a vectorized tile is x[k] * W[k, cols] summed over k in vector
+    // lanes (rows of W read contiguously), not a dot product per column
+    // with a horizontal sum (hybrid-tile-and-vectorize would interchange
+    // the loops to this order anyway).
     AffineExpr B, T, O, I;
     bindDims(ctx, B, T, I, O);
     SmallVector<AffineMap> maps{AffineMap::get(4, 0, {B, T, I}, ctx),
                                 AffineMap::get(4, 0, {I, O}, ctx),
                                 AffineMap::get(4, 0, {B, T, O}, ctx)};
-    SmallVector<OpFoldResult> sizes{batch, seq, b.getIndexAttr(out)};
-    Value init = tensor::EmptyOp::create(b, loc, sizes, f32);
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value filled =
-        linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
-            .getResult(0);
     using IT = utils::IteratorType;
-    SmallVector<IT> iters{IT::parallel, IT::parallel, IT::reduction,
-                          IT::parallel};
-    Value result = linalg::GenericOp::create(
-                       b, loc, TypeRange{filled.getType()}, ValueRange{x, w},
-                       ValueRange{filled}, maps, iters,
-                       [](OpBuilder &nb, Location nl, ValueRange a) {
-                         Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
-                         Value s = arith::AddFOp::create(nb, nl, a[2], m);
-                         linalg::YieldOp::create(nb, nl, s);
-                       })
-                       .getResult(0);
+    Value result = contraction(
+        x, w, maps, {IT::parallel, IT::parallel, IT::reduction, IT::parallel},
+        {batch, seq, b.getIndexAttr(out)});
     addFlops(2 * in * out);
     if (bias)
       result = add(result, weight((name + ".bias").str(), {out}));
@@ -643,23 +651,11 @@ private:
     SmallVector<AffineMap> maps{AffineMap::get(5, 0, {B, T, H, I}, ctx),
                                 AffineMap::get(5, 0, {H, I, J}, ctx),
                                 AffineMap::get(5, 0, {B, T, H, J}, ctx)};
-    Value init = tensor::EmptyOp::create(b, loc, sizesOf(xh), f32);
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value filled =
-        linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{init})
-            .getResult(0);
     using IT = utils::IteratorType;
-    SmallVector<IT> iters{IT::parallel, IT::parallel, IT::parallel,
-                          IT::parallel, IT::reduction};
-    Value y = linalg::GenericOp::create(
-                  b, loc, TypeRange{filled.getType()}, ValueRange{xh, w},
-                  ValueRange{filled}, maps, iters,
-                  [](OpBuilder &nb, Location nl, ValueRange a) {
-                    Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
-                    Value s = arith::AddFOp::create(nb, nl, a[2], m);
-                    linalg::YieldOp::create(nb, nl, s);
-                  })
-                  .getResult(0);
+    Value y = contraction(xh, w, maps,
+                          {IT::parallel, IT::parallel, IT::parallel,
+                           IT::parallel, IT::reduction},
+                          sizesOf(xh));
     addFlops(2 * d * blk);
     return mergeHeads(add(y, bias));
   }

@@ -463,8 +463,8 @@ struct hybrid_state {
   const hybrid_model *model = nullptr;
   int64_t batch = 0;
   std::vector<int64_t> positions;
-  /// Elements of each state tensor and its offset in a buffer.
-  std::vector<size_t> sizes, offsets;
+  /// Where each state tensor starts in a buffer (elements).
+  std::vector<size_t> offsets;
   /// The current state and the buffer the next one is written to; swapped
   /// after each successful call.
   std::vector<float> current, next;
@@ -607,8 +607,7 @@ extern "C" hybrid_status hybrid_state_create(const hybrid_model *model,
     size_t total = 0;
     for (int32_t i = 0; i < d->num_states; ++i) {
       st->offsets.push_back(total);
-      st->sizes.push_back(stateElements(d->states[i]) * batch);
-      total += st->sizes.back();
+      total += stateElements(d->states[i]) * batch;
       std::vector<int64_t> shape{batch};
       shape.insert(shape.end(), d->states[i].shape,
                    d->states[i].shape + d->states[i].rank);

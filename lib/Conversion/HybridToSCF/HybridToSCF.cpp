@@ -231,23 +231,19 @@ struct Emit {
   /// The destination of a sequence output: zeros when a variable-length
   /// batch leaves positions unwritten, uninitialised otherwise.
   Value outputInit(ArrayRef<OpFoldResult> sizes, Type elt, Value lengths) {
-    Value e = empty(sizes, elt);
-    if (!lengths)
-      return e;
-    Value z = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
-    return linalg::FillOp::create(b, loc, ValueRange{z}, ValueRange{e})
-        .getResult(0);
+    return lengths ? zerosOf(sizes, elt) : empty(sizes, elt);
   }
 
   Value empty(ArrayRef<OpFoldResult> sizes, Type elt) {
     return tensor::EmptyOp::create(b, loc, sizes, elt);
   }
-  Value zeros(ArrayRef<OpFoldResult> sizes) {
-    Value e = empty(sizes, f32());
-    Value z = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value zerosOf(ArrayRef<OpFoldResult> sizes, Type elt) {
+    Value e = empty(sizes, elt);
+    Value z = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
     return linalg::FillOp::create(b, loc, ValueRange{z}, ValueRange{e})
         .getResult(0);
   }
+  Value zeros(ArrayRef<OpFoldResult> sizes) { return zerosOf(sizes, f32()); }
 
   /// `t` cast to the static sizes among `sizes` (insert_slice wants its
   /// source type to agree with its static sizes).

@@ -35,8 +35,6 @@ struct TileSizes {
   /// Per loop: the parallel tile (0: not tiled at the forall level) and the
   /// reduction tile (0: not tiled).
   SmallVector<int64_t> parallel, reduction;
-  /// Per loop: the vector size of the final tile.
-  SmallVector<int64_t> vector;
 };
 
 /// The largest of the candidate tiles that divides `size`, else `size`
@@ -63,7 +61,6 @@ FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
       parallelDims.push_back(i);
   t.parallel.assign(iters.size(), 0);
   t.reduction.assign(iters.size(), 0);
-  t.vector.assign(iters.size(), 0);
   for (auto [k, d] : llvm::enumerate(parallelDims)) {
     int64_t size = ranges[d], tile = 1;
     if (!ShapedType::isDynamic(size)) {
@@ -73,7 +70,6 @@ FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
         tile = dividingTile(size, {rows, rows / 2}, 1);
     }
     t.parallel[d] = tile;
-    t.vector[d] = tile;
   }
   for (unsigned i = 0; i < iters.size(); ++i) {
     if (iters[i] != utils::IteratorType::reduction)
@@ -82,7 +78,6 @@ FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
       return failure();
     int64_t tile = dividingTile(ranges[i], {red, red / 2}, 4 * red);
     t.reduction[i] = tile;
-    t.vector[i] = tile;
   }
   return t;
 }
@@ -145,8 +140,6 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
   FailureOr<TileSizes> tiles = chooseTiles(op, rows, cols, red);
   if (failed(tiles))
     return;
-  // The vectorizer must accept the tile before anything is rewritten.
-  (void)tiles->vector;
 
   rewriter.setInsertionPoint(op);
   scf::SCFTilingOptions tiling;
@@ -190,18 +183,12 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
     if (succeeded(v))
       rewriter.replaceOp(tiled, v->replacements);
   }
-  // The fused fills: vectors of the parallel tile, through the fill's map.
+  // The fused fills (static tiles of the destination).
   for (Operation *other : llvm::drop_begin(fused->tiledAndFusedOps)) {
     auto fill = dyn_cast<linalg::FillOp>(other);
     if (!fill)
       continue;
-    AffineMap outMap =
-        op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-    SmallVector<int64_t> sizes;
-    for (AffineExpr e : outMap.getResults())
-      sizes.push_back(tiles->parallel[cast<AffineDimExpr>(e).getPosition()]);
     rewriter.setInsertionPoint(fill);
-    (void)sizes;
     if (succeeded(linalg::vectorizeOpPrecondition(fill)))
       if (FailureOr<linalg::VectorizationResult> v =
               linalg::vectorize(rewriter, fill);
