@@ -13,14 +13,17 @@
 #define HYBRID_INITALLDIALECTS_H
 
 #include "hybrid/Dialect/Hybrid/IR/HybridDialect.h"
+#include "hybrid/Dialect/Hybrid/IR/HybridExternalModels.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
 namespace mlir::hybrid {
 
-/// Adds every dialect defined by Hybrid to `registry`.
+/// Adds every dialect defined by Hybrid to `registry`, with the external
+/// models of upstream interfaces (tiling) on its ops.
 inline void registerAllDialects(DialectRegistry &registry) {
   registry.insert<HybridDialect>();
+  registerHybridExternalModels(registry);
 }
 
 } // namespace mlir::hybrid

@@ -29,8 +29,43 @@
 using namespace mlir;
 using namespace mlir::hybrid;
 
+void mlir::hybrid::buildHybridLevelPipeline(OpPassManager &pm,
+                                            const CPUPipelineOptions &options) {
+  if (options.fuse) {
+    pm.addNestedPass<func::FuncOp>(createHybridFuse());
+    pm.addPass(createCanonicalizerPass());
+  }
+  if (options.tile) {
+    HybridTileOptions tile;
+    tile.tileSizes.assign(options.tileSizes.begin(), options.tileSizes.end());
+    // The ops whose lowering is a loop nest of its own. Convolutions and
+    // norms lower to linalg, which hybrid-tile-and-vectorize tiles and
+    // vectorizes at the top level of a function.
+    tile.opNames = {"hybrid.ssm_scan", "hybrid.wkv", "hybrid.delta_rule",
+                    "hybrid.rg_lru", "hybrid.gru",
+                    "hybrid.windowed_attention"};
+    tile.vectorWidth = options.vectorWidth;
+    tile.rowTile = options.rowTile;
+    tile.minTasks = options.minTasks;
+    // Element-wise producers stay at the top level, where
+    // hybrid-tile-and-vectorize vectorizes them.
+    tile.fuseProducers = false;
+    pm.addNestedPass<func::FuncOp>(createHybridTile(tile));
+  }
+  if (options.chunkSize > 0) {
+    HybridChunkOptions chunk;
+    chunk.chunkSize = options.chunkSize;
+    pm.addNestedPass<func::FuncOp>(createHybridChunk(chunk));
+  }
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
                                           const CPUPipelineOptions &options) {
+  buildHybridLevelPipeline(pm, options);
+  if (options.stopAfterHybrid)
+    return;
   // hybrid -> scf.forall/scf.for over vectors, and linalg, on tensors.
   ConvertHybridToSCFOptions lowering;
   lowering.vectorWidth = options.vectorWidth;
@@ -45,7 +80,9 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   }
 
-  // Tensors -> buffers.
+  // Tensors -> buffers. A tile's output is written straight into its slice
+  // of the whole output (no temporary per tile).
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

@@ -18,6 +18,36 @@ namespace mlir::hybrid {
 
 /// Options of --hybrid-cpu-pipeline.
 struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
+  // The hybrid-level stages (docs/Passes.md).
+  PassOptions::Option<bool> fuse{
+      *this, "fuse",
+      llvm::cl::desc("Fold element-wise math around the recurrences into "
+                     "them (hybrid-fuse)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> tile{
+      *this, "tile",
+      llvm::cl::desc("Tile the parallel loops of the recurrences and "
+                     "attention into scf.forall (hybrid-tile)"),
+      llvm::cl::init(true)};
+  PassOptions::ListOption<int64_t> tileSizes{
+      *this, "tile-sizes",
+      llvm::cl::desc("hybrid-tile's tile sizes for every op (empty: its "
+                     "cost model)")};
+  PassOptions::Option<int64_t> minTasks{
+      *this, "min-tasks",
+      llvm::cl::desc("Tiles per batch element hybrid-tile's cost model aims "
+                     "for"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> chunkSize{
+      *this, "chunk-size",
+      llvm::cl::desc("Split recurrences into chunks of this many positions "
+                     "(hybrid-chunk; 0: off)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> stopAfterHybrid{
+      *this, "stop-after-hybrid",
+      llvm::cl::desc("Run only the hybrid-level stages (fuse, tile, chunk) "
+                     "and stop before lowering"),
+      llvm::cl::init(false)};
   PassOptions::Option<int64_t> vectorWidth{
       *this, "vector-width",
       llvm::cl::desc("Lanes of the recurrences' channel and row tiles"),
@@ -44,11 +74,19 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
 };
 
 /// hybrid (+ linalg, tensor, arith, math on tensors) -> LLVM dialect:
-/// convert-hybrid-to-scf, elementwise fusion, one-shot bufferization,
+/// the hybrid-level stages (buildHybridLevelPipeline), convert-hybrid-to-scf,
+/// elementwise fusion, one-shot bufferization,
 /// linalg to parallel loops, math approximation, vector lowering, scf.forall
 /// and scf.parallel to OpenMP, then everything to LLVM.
 void buildHybridCPUPipeline(OpPassManager &pm,
                             const CPUPipelineOptions &options);
+
+/// The hybrid-level stages shared by every target: hybrid-fuse ->
+/// hybrid-tile -> hybrid-chunk, each as the options say, with
+/// canonicalization in between. The IR stays in the hybrid dialect (tiled
+/// ops inside scf.forall).
+void buildHybridLevelPipeline(OpPassManager &pm,
+                              const CPUPipelineOptions &options);
 
 /// Adds what the pipelines need beyond the dialects' own registration: the
 /// bufferization and convert-to-llvm interfaces of upstream dialects and the

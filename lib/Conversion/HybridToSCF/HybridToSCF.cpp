@@ -31,6 +31,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
@@ -1227,6 +1228,57 @@ LogicalResult checkLowerable(Operation *op) {
       .Default([](Operation *) { return success(); });
 }
 
+/// Rewrites `forall` (with shared outputs) as a nest of scf.for loops that
+/// carry the outputs: each parallel_insert_slice of the terminator becomes
+/// an insert_slice into the carried tensor.
+void serializeForall(RewriterBase &rw, scf::ForallOp forall) {
+  Location loc = forall.getLoc();
+  rw.setInsertionPoint(forall);
+  SmallVector<Value> lbs = forall.getLowerBound(rw);
+  SmallVector<Value> ubs = forall.getUpperBound(rw);
+  SmallVector<Value> steps = forall.getStep(rw);
+  SmallVector<Value> ivs;
+  SmallVector<scf::ForOp> loops;
+  ValueRange carried = forall.getOutputs();
+  for (unsigned d = 0; d < lbs.size(); ++d) {
+    auto loop = scf::ForOp::create(rw, loc, lbs[d], ubs[d], steps[d], carried);
+    if (!loops.empty())
+      scf::YieldOp::create(rw, loc, loop.getResults());
+    loops.push_back(loop);
+    ivs.push_back(loop.getInductionVar());
+    carried = loop.getRegionIterArgs();
+    rw.setInsertionPointToStart(loop.getBody());
+  }
+  IRMapping map;
+  map.map(forall.getInductionVars(), ivs);
+  map.map(forall.getRegionIterArgs(), carried);
+  for (Operation &op : forall.getBody()->without_terminator())
+    rw.clone(op, map);
+  SmallVector<Value> outs(carried.begin(), carried.end());
+  for (Operation &op : forall.getTerminator().getYieldingOps()) {
+    auto insert = cast<tensor::ParallelInsertSliceOp>(&op);
+    unsigned i = cast<BlockArgument>(insert.getDest()).getArgNumber() -
+                 forall.getRank();
+    outs[i] = tensor::InsertSliceOp::create(
+        rw, loc, map.lookupOrDefault(insert.getSource()), outs[i],
+        llvm::map_to_vector(insert.getMixedOffsets(),
+                            [&](OpFoldResult f) -> OpFoldResult {
+                              if (auto v = dyn_cast<Value>(f))
+                                return map.lookupOrDefault(v);
+                              return f;
+                            }),
+        llvm::map_to_vector(insert.getMixedSizes(),
+                            [&](OpFoldResult f) -> OpFoldResult {
+                              if (auto v = dyn_cast<Value>(f))
+                                return map.lookupOrDefault(v);
+                              return f;
+                            }),
+        insert.getMixedStrides());
+  }
+  scf::YieldOp::create(rw, loc, outs);
+  rw.replaceOp(forall, loops.front().getResults());
+}
+
 struct ConvertHybridToSCFPass
     : hybrid::impl::ConvertHybridToSCFBase<ConvertHybridToSCFPass> {
   using Base::Base;
@@ -1254,6 +1306,17 @@ struct ConvertHybridToSCFPass
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
                                      config)))
       return signalPassFailure();
+    // A hybrid op that was already tiled (hybrid-tile) sits in an
+    // scf.forall: the loops over its own tasks run inside one outer task,
+    // sequentially (no nested parallel regions).
+    SmallVector<scf::ForallOp> nested;
+    getOperation()->walk([&](scf::ForallOp forall) {
+      if (forall->getParentOfType<scf::ForallOp>())
+        nested.push_back(forall);
+    });
+    IRRewriter rewriter(&getContext());
+    for (scf::ForallOp forall : nested)
+      serializeForall(rewriter, forall);
     WalkResult left = getOperation()->walk([](Operation *op) {
       if (op->getDialect() && isa<HybridDialect>(op->getDialect())) {
         op->emitOpError("was not lowered by convert-hybrid-to-scf");

@@ -67,8 +67,48 @@ static void printActivationKeyword(OpAsmPrinter &printer, Operation *,
   printer << stringifyActivation(attr.getValue());
 }
 
+#include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// RecurrenceOpInterface: the per-step operands of each op
+//===----------------------------------------------------------------------===//
+
+/// The operands among `values` (each a one-element or empty range of the
+/// op's optional or required operands) that are present.
+static SmallVector<OpOperand *>
+presentOperands(std::initializer_list<MutableOperandRange> ranges) {
+  SmallVector<OpOperand *> result;
+  for (MutableOperandRange r : ranges)
+    for (OpOperand &o : r)
+      result.push_back(&o);
+  return result;
+}
+
+SmallVector<OpOperand *> SsmScanOp::getPerStepOperands() {
+  return presentOperands({getUMutable(), getDeltaMutable(), getBMutable(),
+                          getCMutable(), getZMutable()});
+}
+SmallVector<OpOperand *> WkvOp::getPerStepOperands() {
+  return presentOperands({getRMutable(), getKMutable(), getVMutable(),
+                          getLogDecayMutable(), getAMutable(), getBMutable()});
+}
+SmallVector<OpOperand *> DeltaRuleOp::getPerStepOperands() {
+  return presentOperands({getQMutable(), getKMutable(), getVMutable(),
+                          getBetaMutable(), getLogDecayMutable()});
+}
+SmallVector<OpOperand *> RgLruOp::getPerStepOperands() {
+  return presentOperands({getXMutable(), getGateXMutable(),
+                          getGateAMutable(), getResetMutable()});
+}
+SmallVector<OpOperand *> GruOp::getPerStepOperands() {
+  return presentOperands({getInputGatesMutable()});
+}
+SmallVector<OpOperand *> CausalConv1dOp::getPerStepOperands() {
+  return presentOperands({getXMutable()});
+}
 
 //===----------------------------------------------------------------------===//
 // Verification helpers

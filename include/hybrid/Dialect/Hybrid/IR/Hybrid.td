@@ -13,6 +13,7 @@
 
 include "hybrid/Dialect/Hybrid/IR/HybridDialect.td"
 include "hybrid/Dialect/Hybrid/IR/HybridEnums.td"
+include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.td"
 include "hybrid/Dialect/Hybrid/IR/HybridOps.td"
 
 #endif // HYBRID_DIALECT_HYBRID_IR_HYBRID_TD

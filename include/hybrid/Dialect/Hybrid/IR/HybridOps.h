@@ -18,6 +18,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "hybrid/Dialect/Hybrid/IR/HybridEnums.h.inc"
+#include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "hybrid/Dialect/Hybrid/IR/HybridAttrs.h.inc"

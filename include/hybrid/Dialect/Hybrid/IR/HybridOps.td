@@ -15,6 +15,7 @@
 
 include "hybrid/Dialect/Hybrid/IR/HybridDialect.td"
 include "hybrid/Dialect/Hybrid/IR/HybridEnums.td"
+include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -32,7 +33,10 @@ def Hybrid_Lengths : 1DTensorOf<[AnySignlessInteger, Index]>;
 
 /// Optional operands go through AttrSizedOperandSegments.
 defvar HybridRecurrenceTraits =
-    !listconcat(HybridShapedOpTraits, [AttrSizedOperandSegments]);
+    !listconcat(HybridShapedOpTraits, [
+      AttrSizedOperandSegments,
+      DeclareOpInterfaceMethods<Hybrid_RecurrenceOpInterface>
+    ]);
 
 //===----------------------------------------------------------------------===//
 // ssm_scan

@@ -88,4 +88,125 @@ def HybridTileAndVectorize
   ];
 }
 
+//===----------------------------------------------------------------------===//
+// The hybrid-level passes: fuse -> tile -> chunk, before any lowering
+//===----------------------------------------------------------------------===//
+
+def HybridFuse : Pass<"hybrid-fuse", "::mlir::func::FuncOp"> {
+  let summary = "Fold the element-wise math around recurrences into the ops";
+  let description = [{
+    Folds into the hybrid ops what a model writes around them with
+    `linalg.generic` element-wise ops (on IR written naturally, not only on
+    the frontend's output), so one kernel does in registers what would
+    otherwise be extra passes over memory:
+
+    * `ssm_scan`: the discretisation `delta = softplus(dt + bias)` becomes
+      `delta_bias` + `delta_softplus`; `y + D * u` becomes the `D` skip;
+      `y * silu(z)` becomes the `z` gate (after the skip, as the op applies
+      them);
+    * `causal_conv1d`: `silu(conv(x))` becomes `activation silu`.
+
+    A fold fires only when it is exact: the producer (or consumer) is an
+    all-parallel `linalg.generic` with identity maps on the sequence
+    operands and a broadcast `[C]` map on per-channel parameters, whose body
+    is recognised as the expected math (`softplus` as `log1p(exp(x))`,
+    `log(1 + exp(x))` or the stable `max(x, 0) + log1p(exp(-|x|))`;
+    `silu` as `x * sigmoid(x)`, `x / (1 + exp(-x))` or
+    `x * (1 / (1 + exp(-x)))`), shapes and element types agree, the op does
+    not already have what is folded, and the folded intermediate value has
+    no other use. Everything else is left alone.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def HybridTile : Pass<"hybrid-tile", "::mlir::func::FuncOp"> {
+  let summary = "Tile the parallel loops of hybrid ops into scf.forall";
+  let description = [{
+    Tiles the parallel loops (batch, heads, channels, value rows, queries)
+    of every hybrid op that implements `TilingInterface` with upstream
+    `scf::tileConsumerAndFuseProducersUsingSCF` into an `scf.forall` whose
+    body is the same hybrid op on slices. Time is never tiled (splitting it
+    is `hybrid-chunk`'s job). The result is target-neutral: the CPU lowering
+    turns each tile into vector code, a GPU mapping can map the `scf.forall`
+    to blocks.
+
+    Tile sizes come, in order of precedence, from the op's
+    `hybrid.tile_sizes` attribute (`array<i64: ...>`, one per parallel loop,
+    0 = not tiled), the `tile-sizes` option (applied to every op), or the
+    cost model (docs/Passes.md): batch 1; channel tiles a multiple of the
+    target's vector width and value-row tiles a multiple of `row-tile`,
+    sized so that a batch element has at least `min-tasks` tiles; query
+    tiles of at most `query-tile` queries; grouped dimensions (ssm_scan's
+    B/C groups, grouped q/k or K/V heads) never straddle a group.
+
+    With `fuse-producers`, element-wise `linalg.generic` producers whose
+    only user is the op are computed inside each tile.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let options = [
+    ListOption<"tileSizes", "tile-sizes", "int64_t",
+               "Tile sizes of the parallel loops of every op, outermost "
+               "first (0: not tiled; missing trailing sizes: 0); empty: "
+               "the cost model">,
+    ListOption<"opNames", "ops", "std::string",
+               "The ops to tile (e.g. hybrid.ssm_scan); empty: every "
+               "tileable hybrid op">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
+           "f32 lanes of the target's vectors for the cost model (0: the "
+           "host's)">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
+           "Value rows of a matrix state the lowering updates at once">,
+    Option<"minTasks", "min-tasks", "int64_t", /*default=*/"16",
+           "Tiles per batch element the cost model aims for (parallelism)">,
+    Option<"queryTile", "query-tile", "int64_t", /*default=*/"32",
+           "Largest query tile of windowed_attention">,
+    Option<"fuseProducers", "fuse-producers", "bool", /*default=*/"true",
+           "Compute single-use element-wise linalg producers inside the "
+           "tiles">
+  ];
+}
+
+def HybridChunk : Pass<"hybrid-chunk", "::mlir::func::FuncOp"> {
+  let summary = "Split the time loop of recurrences into chunks";
+  let description = [{
+    Splits every recurrence (an op with `RecurrenceOpInterface`) over a
+    sequence of `T` positions into an `scf.for` over chunks of
+    `chunk-size` positions that carries the state from one chunk to the
+    next: chunk `c` runs the same op on positions `[c·L, min((c+1)·L, T))`
+    from the state the previous chunk ended in (the op's initial state, or
+    zeros, for the first), and its outputs are inserted at the chunk's
+    positions. With `lengths`, chunk `c` processes
+    `clamp(lengths - c·L, 0, chunk length)` positions of each sequence.
+    This is exact for every recurrence (the state is the whole carry), and
+    it is where the chunked (matrix) forms of the recurrences will plug in:
+    a chunk is a unit whose inner algebra a later rewrite may change.
+
+    Ops with a static length of at most `chunk-size` are left alone, and so
+    are ops without `RecurrenceOpInterface`. `chunk-size=0` does nothing.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect",
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+  let options = [
+    Option<"chunkSize", "chunk-size", "int64_t", /*default=*/"64",
+           "Positions per chunk (0: no chunking)">,
+    ListOption<"opNames", "ops", "std::string",
+               "The ops to chunk (e.g. hybrid.ssm_scan); empty: every "
+               "recurrence">
+  ];
+}
+
 #endif // HYBRID_DIALECT_HYBRID_TRANSFORMS_PASSES_TD

@@ -1,0 +1,407 @@
+//===- Fuse.cpp - hybrid-fuse: fold element-wise math into ops -*- C++ -*-===//
+//
+// Part of the Hybrid project: an MLIR compiler for hybrid sequence models.
+//
+//===----------------------------------------------------------------------===//
+//
+// Folds the element-wise math a model writes around its recurrences (as
+// linalg.generic ops with arith/math bodies) into the hybrid ops that can
+// do it in registers. Each pattern recognises one piece of math in a
+// generic's body by walking the yielded value back to the block arguments;
+// see the pass description (Passes.td) for the forms recognised and the
+// conditions under which a fold is legal.
+//
+//===----------------------------------------------------------------------===//
+
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
+#include "hybrid/Dialect/Hybrid/Transforms/Transforms.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/Dominance.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::hybrid {
+#define GEN_PASS_DEF_HYBRIDFUSE
+#include "hybrid/Dialect/Hybrid/Transforms/Passes.h.inc"
+} // namespace mlir::hybrid
+
+using namespace mlir;
+using namespace mlir::hybrid;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Recognising math in a generic's body
+//===----------------------------------------------------------------------===//
+
+/// The op defining `v` if it is an `OpTy`.
+template <typename OpTy>
+OpTy def(Value v) {
+  return v ? v.getDefiningOp<OpTy>() : OpTy();
+}
+
+/// `v` is the float constant `c`.
+bool isFloat(Value v, double c) {
+  FloatAttr attr;
+  return v && matchPattern(v, m_Constant(&attr)) &&
+         attr.getValueAsDouble() == c;
+}
+
+/// -x as negf(x), 0 - x or x * -1.
+Value matchNeg(Value v) {
+  if (auto n = def<arith::NegFOp>(v))
+    return n.getOperand();
+  if (auto s = def<arith::SubFOp>(v); s && isFloat(s.getLhs(), 0.0))
+    return s.getRhs();
+  if (auto m = def<arith::MulFOp>(v)) {
+    if (isFloat(m.getRhs(), -1.0))
+      return m.getLhs();
+    if (isFloat(m.getLhs(), -1.0))
+      return m.getRhs();
+  }
+  return {};
+}
+
+/// 1 + e (either order): returns e.
+Value matchOnePlus(Value v) {
+  auto a = def<arith::AddFOp>(v);
+  if (!a)
+    return {};
+  if (isFloat(a.getLhs(), 1.0))
+    return a.getRhs();
+  if (isFloat(a.getRhs(), 1.0))
+    return a.getLhs();
+  return {};
+}
+
+/// x in 1 + exp(-x).
+Value matchOnePlusExpNeg(Value v) {
+  auto e = def<math::ExpOp>(matchOnePlus(v));
+  return e ? matchNeg(e.getOperand()) : Value();
+}
+
+/// sigmoid(x) as 1 / (1 + exp(-x)).
+Value matchSigmoid(Value v) {
+  auto d = def<arith::DivFOp>(v);
+  if (!d || !isFloat(d.getLhs(), 1.0))
+    return {};
+  return matchOnePlusExpNeg(d.getRhs());
+}
+
+/// silu(x) as x * sigmoid(x) (either order) or x / (1 + exp(-x)).
+Value matchSilu(Value v) {
+  if (auto m = def<arith::MulFOp>(v)) {
+    if (Value x = matchSigmoid(m.getRhs()); x && x == m.getLhs())
+      return x;
+    if (Value x = matchSigmoid(m.getLhs()); x && x == m.getRhs())
+      return x;
+  }
+  if (auto d = def<arith::DivFOp>(v)) {
+    if (Value x = matchOnePlusExpNeg(d.getRhs()); x && x == d.getLhs())
+      return x;
+  }
+  return {};
+}
+
+/// softplus(x) as log1p(exp(x)), log(1 + exp(x)), or the stable
+/// max(x, 0) + log1p(exp(-|x|)) (either order of the sum).
+Value matchSoftplus(Value v) {
+  if (auto l = def<math::Log1pOp>(v))
+    if (auto e = def<math::ExpOp>(l.getOperand()))
+      return e.getOperand();
+  if (auto l = def<math::LogOp>(v))
+    if (auto e = def<math::ExpOp>(matchOnePlus(l.getOperand())))
+      return e.getOperand();
+  if (auto a = def<arith::AddFOp>(v)) {
+    for (auto [mx, lg] : {std::pair(a.getLhs(), a.getRhs()),
+                          std::pair(a.getRhs(), a.getLhs())}) {
+      Value x;
+      if (auto m = def<arith::MaximumFOp>(mx)) {
+        if (isFloat(m.getRhs(), 0.0))
+          x = m.getLhs();
+        else if (isFloat(m.getLhs(), 0.0))
+          x = m.getRhs();
+      } else if (auto m = def<arith::MaxNumFOp>(mx)) {
+        if (isFloat(m.getRhs(), 0.0))
+          x = m.getLhs();
+        else if (isFloat(m.getLhs(), 0.0))
+          x = m.getRhs();
+      }
+      if (!x)
+        continue;
+      auto l = def<math::Log1pOp>(lg);
+      auto e = l ? def<math::ExpOp>(l.getOperand()) : math::ExpOp();
+      auto abs = e ? def<math::AbsFOp>(matchNeg(e.getOperand())) : math::AbsFOp();
+      if (abs && abs.getOperand() == x)
+        return x;
+    }
+  }
+  return {};
+}
+
+/// The input index of block argument `v` of `generic`'s body, or -1.
+int64_t inputIndex(linalg::GenericOp generic, Value v) {
+  auto arg = dyn_cast_if_present<BlockArgument>(v);
+  if (!arg || arg.getOwner() != generic.getBody() ||
+      arg.getArgNumber() >= generic.getNumDpsInputs())
+    return -1;
+  return arg.getArgNumber();
+}
+
+/// The yielded value of a single-result, all-parallel, f32 generic whose
+/// output map is the identity; null otherwise.
+Value elementwiseBody(linalg::GenericOp generic) {
+  if (generic.getNumDpsInits() != 1 || generic.getNumResults() != 1 ||
+      generic.getNumReductionLoops() != 0 ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity() ||
+      !generic.hasPureTensorSemantics())
+    return {};
+  if (!getElementTypeOrSelf(generic.getResult(0).getType()).isF32())
+    return {};
+  auto yield = cast<linalg::YieldOp>(generic.getBody()->getTerminator());
+  return yield.getOperand(0);
+}
+
+/// Input `i` of `generic` is read with the identity map and has the type of
+/// `like`.
+bool isIdentityInput(linalg::GenericOp generic, int64_t i, Value like) {
+  OpOperand *operand = generic.getDpsInputOperand(i);
+  return generic.getMatchingIndexingMap(operand).isIdentity() &&
+         operand->get().getType() == like.getType();
+}
+
+/// Input `i` of `generic` is a per-channel vector [C] read as (..., c) ->
+/// (c) over a rank-r iteration space, with the f32 type `vectorType`
+/// expects (the op's per-channel operand shape).
+bool isChannelInput(linalg::GenericOp generic, int64_t i) {
+  OpOperand *operand = generic.getDpsInputOperand(i);
+  AffineMap map = generic.getMatchingIndexingMap(operand);
+  unsigned r = map.getNumDims();
+  auto type = cast<RankedTensorType>(operand->get().getType());
+  return map.getNumResults() == 1 &&
+         map.getResult(0) == getAffineDimExpr(r - 1, map.getContext()) &&
+         type.getRank() == 1 && type.getElementType().isF32();
+}
+
+/// `v` is defined before `op` (so `op` may use it).
+bool dominates(Value v, Operation *op) {
+  return DominanceInfo(op).properlyDominates(v, op);
+}
+
+//===----------------------------------------------------------------------===//
+// ssm_scan
+//===----------------------------------------------------------------------===//
+
+/// delta = softplus(dt + bias) (or softplus(dt)) -> delta(dt)
+/// delta_bias(bias) delta_softplus.
+struct FuseScanDiscretisation : OpRewritePattern<SsmScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SsmScanOp scan,
+                                PatternRewriter &rw) const override {
+    if (scan.getDeltaSoftplus() || scan.getDeltaBias())
+      return rw.notifyMatchFailure(scan, "already discretised in the op");
+    auto generic = scan.getDelta().getDefiningOp<linalg::GenericOp>();
+    if (!generic || !scan.getDelta().hasOneUse())
+      return rw.notifyMatchFailure(scan, "delta is not a single-use generic");
+    Value x = matchSoftplus(elementwiseBody(generic));
+    if (!x)
+      return rw.notifyMatchFailure(scan, "delta is not softplus(...)");
+    Value dt, bias;
+    if (int64_t i = inputIndex(generic, x); i >= 0) {
+      if (!isIdentityInput(generic, i, scan.getDelta()))
+        return rw.notifyMatchFailure(scan, "dt is not read element-wise");
+      dt = generic.getDpsInputOperand(i)->get();
+    } else if (auto add = def<arith::AddFOp>(x)) {
+      int64_t a = inputIndex(generic, add.getLhs());
+      int64_t b = inputIndex(generic, add.getRhs());
+      if (a < 0 || b < 0)
+        return rw.notifyMatchFailure(scan, "softplus of other math");
+      if (!isIdentityInput(generic, a, scan.getDelta()))
+        std::swap(a, b);
+      if (!isIdentityInput(generic, a, scan.getDelta()) ||
+          !isChannelInput(generic, b))
+        return rw.notifyMatchFailure(scan, "not dt[b,t,c] + bias[c]");
+      dt = generic.getDpsInputOperand(a)->get();
+      bias = generic.getDpsInputOperand(b)->get();
+    } else {
+      return rw.notifyMatchFailure(scan, "softplus of other math");
+    }
+    rw.modifyOpInPlace(scan, [&] {
+      scan.getDeltaMutable().assign(dt);
+      if (bias)
+        scan.getDeltaBiasMutable().assign(bias);
+      scan.setDeltaSoftplus(true);
+    });
+    return success();
+  }
+};
+
+/// The single-use generic consuming result `y` of `op`, with its yielded
+/// value; null when there is none.
+std::pair<linalg::GenericOp, Value> soleElementwiseUser(Value y) {
+  if (!y.hasOneUse())
+    return {};
+  auto generic = dyn_cast<linalg::GenericOp>(*y.getUsers().begin());
+  if (!generic || generic.getNumDpsInputs() < 1 ||
+      llvm::any_of(generic.getDpsInits(), [&](Value v) { return v == y; }))
+    return {};
+  Value body = elementwiseBody(generic);
+  if (!body || generic.getResult(0).getType() != y.getType())
+    return {};
+  return {generic, body};
+}
+
+/// True when `v` is the block argument that reads `scan`'s y element-wise.
+bool isScanOutput(linalg::GenericOp generic, Value v, SsmScanOp scan) {
+  int64_t i = inputIndex(generic, v);
+  return i >= 0 && generic.getDpsInputOperand(i)->get() == scan.getY() &&
+         isIdentityInput(generic, i, scan.getY());
+}
+
+/// D in `expr` = y + D * u (any order; u the scan's own input, D a
+/// per-channel vector defined before the scan); null otherwise.
+Value matchSkip(linalg::GenericOp generic, Value expr, SsmScanOp scan) {
+  auto add = def<arith::AddFOp>(expr);
+  if (!add)
+    return {};
+  for (auto [yv, prod] : {std::pair(add.getLhs(), add.getRhs()),
+                          std::pair(add.getRhs(), add.getLhs())}) {
+    auto mul = def<arith::MulFOp>(prod);
+    if (!mul || !isScanOutput(generic, yv, scan))
+      continue;
+    int64_t a = inputIndex(generic, mul.getLhs());
+    int64_t b = inputIndex(generic, mul.getRhs());
+    if (a < 0 || b < 0)
+      continue;
+    if (!isChannelInput(generic, a))
+      std::swap(a, b);
+    Value d = generic.getDpsInputOperand(a)->get();
+    Value u = generic.getDpsInputOperand(b)->get();
+    if (isChannelInput(generic, a) && u == scan.getU() &&
+        isIdentityInput(generic, b, scan.getU()) && dominates(d, scan))
+      return d;
+  }
+  return {};
+}
+
+/// y + D * u -> D(D) (u the scan's own input).
+struct FuseScanSkip : OpRewritePattern<SsmScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SsmScanOp scan,
+                                PatternRewriter &rw) const override {
+    if (scan.getD() || scan.getZ())
+      return rw.notifyMatchFailure(scan, "has a skip or a gate already");
+    auto [generic, body] = soleElementwiseUser(scan.getY());
+    if (!generic)
+      return rw.notifyMatchFailure(scan, "y has no single element-wise user");
+    Value d = matchSkip(generic, body, scan);
+    if (!d)
+      return rw.notifyMatchFailure(scan, "not y + D * u with the scan's u");
+    rw.modifyOpInPlace(scan, [&] { scan.getDMutable().assign(d); });
+    rw.replaceOp(generic, scan.getY());
+    return success();
+  }
+};
+
+/// y * silu(z) -> z(z); (y + D * u) * silu(z) -> D(D) z(z).
+struct FuseScanGate : OpRewritePattern<SsmScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SsmScanOp scan,
+                                PatternRewriter &rw) const override {
+    if (scan.getZ())
+      return rw.notifyMatchFailure(scan, "has a gate already");
+    auto [generic, body] = soleElementwiseUser(scan.getY());
+    if (!generic)
+      return rw.notifyMatchFailure(scan, "y has no single element-wise user");
+    auto mul = def<arith::MulFOp>(body);
+    if (!mul)
+      return rw.notifyMatchFailure(scan, "not y * silu(z)");
+    for (auto [yv, gate] : {std::pair(mul.getLhs(), mul.getRhs()),
+                            std::pair(mul.getRhs(), mul.getLhs())}) {
+      Value d;
+      if (!isScanOutput(generic, yv, scan)) {
+        d = scan.getD() ? Value() : matchSkip(generic, yv, scan);
+        if (!d)
+          continue;
+      }
+      int64_t zi = inputIndex(generic, matchSilu(gate));
+      if (zi < 0)
+        continue;
+      Value z = generic.getDpsInputOperand(zi)->get();
+      if (!isIdentityInput(generic, zi, scan.getU()) || !dominates(z, scan))
+        continue;
+      rw.modifyOpInPlace(scan, [&] {
+        if (d)
+          scan.getDMutable().assign(d);
+        scan.getZMutable().assign(z);
+      });
+      rw.replaceOp(generic, scan.getY());
+      return success();
+    }
+    return rw.notifyMatchFailure(scan, "not y * silu(z) or (y + D u) * silu(z)");
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// causal_conv1d
+//===----------------------------------------------------------------------===//
+
+/// silu(conv(x)) -> conv(x) activation silu.
+struct FuseConvActivation : OpRewritePattern<CausalConv1dOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CausalConv1dOp conv,
+                                PatternRewriter &rw) const override {
+    if (conv.getActivation() != Activation::none)
+      return rw.notifyMatchFailure(conv, "has an activation already");
+    auto [generic, body] = soleElementwiseUser(conv.getY());
+    if (!generic || generic.getNumDpsInputs() != 1)
+      return rw.notifyMatchFailure(conv, "y has no single unary user");
+    if (inputIndex(generic, matchSilu(body)) != 0 ||
+        !isIdentityInput(generic, 0, conv.getY()))
+      return rw.notifyMatchFailure(conv, "the user is not silu(y)");
+    rw.modifyOpInPlace(conv, [&] { conv.setActivation(Activation::silu); });
+    rw.replaceOp(generic, conv.getY());
+    return success();
+  }
+};
+
+struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    // First merge chains of element-wise generics (dt + bias, then
+    // softplus) into one body, as the patterns expect; only into
+    // element-wise consumers and only single-use producers.
+    {
+      RewritePatternSet fusion(&getContext());
+      linalg::populateElementwiseOpsFusionPatterns(
+          fusion, [](OpOperand *operand) {
+            auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
+            return consumer && consumer.getNumReductionLoops() == 0 &&
+                   operand->get().getDefiningOp<linalg::GenericOp>() &&
+                   operand->get().hasOneUse();
+          });
+      if (failed(applyPatternsGreedily(getOperation(), std::move(fusion))))
+        return signalPassFailure();
+    }
+    RewritePatternSet patterns(&getContext());
+    populateHybridFusePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::hybrid::populateHybridFusePatterns(RewritePatternSet &patterns) {
+  // The skip is folded before the gate (the op applies D, then the gate).
+  patterns.add<FuseScanSkip>(patterns.getContext(), /*benefit=*/2);
+  patterns.add<FuseScanDiscretisation, FuseScanGate, FuseConvActivation>(
+      patterns.getContext());
+}
