@@ -9,6 +9,11 @@
 // batch 1 and 3, sequence 1 and the prime 37, widths that are not multiples
 // of the vector width, static and dynamic batch/sequence sizes.
 //
+// Every case runs through the pipeline variant HYBRID_TEST_PIPELINE names
+// (PipelineVariant.h): ctest runs the binary untiled, tiled by the cost
+// model, with tiny ragged tiles and chunked time, all against the same
+// reference.
+//
 // Error measure: max |compiled - reference| / max(|reference|, 1) over each
 // output tensor. Tolerances (docs/Numerics.md): 2e-5 for the non-recurrent
 // ops (f32 rounding of short sums and the polynomial exp/tanh/erf, a few
@@ -21,6 +26,7 @@
 #include "hybrid/Execution/Jit.h"
 #include "hybrid/InitAllDialects.h"
 #include "hybrid/Reference/Reference.h"
+#include "../PipelineVariant.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -127,7 +133,12 @@ std::vector<HostTensor> run(const std::vector<HostTensor *> &inputs,
   std::vector<HostTensor> outs;
   for (auto &s : outShapes)
     outs.emplace_back(s);
-  auto jit = JitModule::compile(*module);
+  std::unique_ptr<CPUPipelineOptions> options = test::pipelineVariant();
+  if (!options) {
+    ADD_FAILURE() << "HYBRID_TEST_PIPELINE does not parse";
+    return outs;
+  }
+  auto jit = JitModule::compile(*module, *options);
   if (!jit) {
     ADD_FAILURE() << llvm::toString(jit.takeError());
     return outs;

@@ -19,6 +19,7 @@
 #include "hybrid/Execution/CompiledModel.h"
 #include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
 #include "hybrid/Frontend/WeightInit.h"
+#include "../PipelineVariant.h"
 
 #include "mlir/Pass/PassManager.h"
 
@@ -51,7 +52,9 @@ TEST_P(ModelTest, MatchesReference) {
   sources.overrides = c.keys;
   llvm::Expected<ModelSpec> spec = parseModelSpec(sources);
   ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
-  auto model = CompiledModel::compile(*spec);
+  std::unique_ptr<CPUPipelineOptions> options = test::pipelineVariant();
+  ASSERT_TRUE(options) << "HYBRID_TEST_PIPELINE does not parse";
+  auto model = CompiledModel::compile(*spec, *options);
   ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
   std::vector<HostTensor> weights = randomWeights((*model)->weights(), 7);
   HostTensor input = randomInput(c.batch, c.seq, spec->embedDim, 11);

@@ -120,9 +120,18 @@ FailureOr<scf::ForOp> mlir::hybrid::chunkRecurrence(RewriterBase &rw,
   Value zeroIdx = arith::ConstantIndexOp::create(rw, loc, 0);
   Value step = arith::ConstantIndexOp::create(rw, loc, chunkSize);
 
-  auto loop = scf::ForOp::create(
-      rw, loc, zeroIdx, total, step, ValueRange{state0, yInit},
-      [&](OpBuilder &b, Location l, Value c0, ValueRange it) {
+  // (The body is built after the loop exists: affine folding looks at the
+  // induction variable's owner.)
+  auto loop = scf::ForOp::create(rw, loc, zeroIdx, total, step,
+                                 ValueRange{state0, yInit});
+  {
+    OpBuilder::InsertionGuard guard(rw);
+    rw.setInsertionPointToStart(loop.getBody());
+    OpBuilder &b = rw;
+    Location l = loc;
+    Value c0 = loop.getInductionVar();
+    ValueRange it = loop.getRegionIterArgs();
+    {
         AffineExpr s0, s1;
         bindSymbols(b.getContext(), s0, s1);
         OpFoldResult lenOF = affine::makeComposedFoldedAffineMin(
@@ -132,9 +141,8 @@ FailureOr<scf::ForOp> mlir::hybrid::chunkRecurrence(RewriterBase &rw,
                            b.getContext()),
             {total, c0});
         Value len = getValueOrCreateConstantIndexOp(b, l, lenOF);
-        IRMapping map;
-        Operation *chunk = b.clone(*o, map);
-        auto rec = cast<RecurrenceOpInterface>(chunk);
+        // The chunk's operands first, then the chunk (it uses them).
+        SmallVector<std::pair<unsigned, Value>> slices;
         for (OpOperand *operand : steps) {
           Value v = operand->get();
           auto type = cast<RankedTensorType>(v.getType());
@@ -143,13 +151,21 @@ FailureOr<scf::ForOp> mlir::hybrid::chunkRecurrence(RewriterBase &rw,
           SmallVector<OpFoldResult> strides(type.getRank(), b.getIndexAttr(1));
           off[timeDim] = c0;
           sz[timeDim] = lenOF;
-          Value slice = tensor::ExtractSliceOp::create(b, l, v, off, sz, strides);
-          chunk->setOperand(operand->getOperandNumber(), slice);
+          slices.push_back({operand->getOperandNumber(),
+                            tensor::ExtractSliceOp::create(b, l, v, off, sz,
+                                                           strides)});
         }
+        Value lengths = op.getLengthsValue();
+        if (lengths)
+          lengths = chunkLengths(b, l, lengths, c0, len);
+        Operation *chunk = b.clone(*o);
+        auto rec = cast<RecurrenceOpInterface>(chunk);
+        for (auto [number, slice] : slices)
+          chunk->setOperand(number, slice);
         // Operands past the per-step ones shift when an optional operand is
         // added: set the state and lengths after the slices.
-        if (Value lengths = op.getLengthsValue())
-          rec.getLengthsMutable().assign(chunkLengths(b, l, lengths, c0, len));
+        if (lengths)
+          rec.getLengthsMutable().assign(lengths);
         rec.getInitialStateMutable().assign(it[0]);
         SmallVector<OpFoldResult> ySizes = seqSizes;
         ySizes[timeDim] = lenOF;
@@ -164,7 +180,8 @@ FailureOr<scf::ForOp> mlir::hybrid::chunkRecurrence(RewriterBase &rw,
             ySizes, strides);
         scf::YieldOp::create(
             b, l, ValueRange{chunk->getResult(stateRes.getResultNumber()), y});
-      });
+    }
+  }
   SmallVector<Value> results(o->getNumResults());
   results[stateRes.getResultNumber()] = loop.getResult(0);
   Value y = loop.getResult(1);

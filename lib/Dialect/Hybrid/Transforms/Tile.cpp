@@ -261,7 +261,13 @@ struct HybridTilePass : hybrid::impl::HybridTileBase<HybridTilePass> {
       if (auto attr = op->getAttrOfType<DenseI64ArrayAttr>("hybrid.tile_sizes")) {
         llvm::append_range(sizes, attr.asArrayRef());
       } else if (!tileSizes.empty()) {
-        llvm::append_range(sizes, tileSizes);
+        // One list for ops with different loop counts: an op takes as many
+        // sizes as it has parallel loops.
+        unsigned parallel = llvm::count(op.getLoopIteratorTypes(),
+                                        utils::IteratorType::parallel);
+        llvm::append_range(sizes, ArrayRef<int64_t>(tileSizes).take_front(
+                                      std::min<size_t>(parallel,
+                                                       tileSizes.size())));
       } else {
         FailureOr<SmallVector<int64_t>> chosen = getDefaultTileSizes(op, cost);
         if (failed(chosen))

@@ -155,8 +155,9 @@ def HybridTile : Pass<"hybrid-tile", "::mlir::func::FuncOp"> {
   let options = [
     ListOption<"tileSizes", "tile-sizes", "int64_t",
                "Tile sizes of the parallel loops of every op, outermost "
-               "first (0: not tiled; missing trailing sizes: 0); empty: "
-               "the cost model">,
+               "first (0: not tiled; an op takes as many as it has "
+               "parallel loops, missing ones are 0); empty: the cost "
+               "model">,
     ListOption<"opNames", "ops", "std::string",
                "The ops to tile (e.g. hybrid.ssm_scan); empty: every "
                "tileable hybrid op">,
