@@ -1,0 +1,272 @@
+// RUN: hybrid-opt %s --hybrid-fuse -split-input-file | FileCheck %s
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+#ch = affine_map<(b, t, c) -> (c)>
+
+// The Mamba discretisation softplus(dt + bias), written in two element-wise
+// ops (merged first), becomes delta(dt) delta_bias(bias) delta_softplus.
+// CHECK-LABEL: func.func @discretisation
+// CHECK-SAME: %[[U:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[DT:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[BIAS:[a-z0-9]+]]: tensor<16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[Y:.*]], %{{.*}} = hybrid.ssm_scan u(%[[U]] : {{.*}}) delta(%[[DT]] : {{.*}}) {{.*}} delta_bias(%[[BIAS]] : tensor<16xf32>) delta_softplus
+// CHECK: return %[[Y]]
+func.func @discretisation(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %bias: tensor<16xf32>,
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> tensor<1x8x16xf32> {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %s = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%dt, %bias : tensor<1x8x16xf32>, tensor<16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  %delta = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %ex = math.exp %a : f32
+    %l = math.log1p %ex : f32
+    linalg.yield %l : f32
+  } -> tensor<1x8x16xf32>
+  %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%delta : tensor<1x8x16xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
+  return %y : tensor<1x8x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// The stable softplus max(x, 0) + log1p(exp(-|x|)) without a bias.
+// CHECK-LABEL: func.func @stable_softplus
+// CHECK-SAME: %{{[a-z0-9]+}}: tensor<1x8x16xf32>, %[[DT:[a-z0-9]+]]: tensor<1x8x16xf32>
+// CHECK: hybrid.ssm_scan {{.*}} delta(%[[DT]] : {{.*}}) {{.*}}delta_softplus
+// CHECK-NOT: delta_bias
+func.func @stable_softplus(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>,
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> tensor<1x8x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %delta = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%dt : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.maximumf %a, %zero : f32
+    %ab = math.absf %a : f32
+    %n = arith.negf %ab : f32
+    %ex = math.exp %n : f32
+    %l = math.log1p %ex : f32
+    %r = arith.addf %m, %l : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%delta : tensor<1x8x16xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
+  return %y : tensor<1x8x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+#ch = affine_map<(b, t, c) -> (c)>
+
+// y + D * u, then y * silu(z) (merged into one body first): the scan gets
+// D(%D) and z(%Z), and its y replaces the gated value.
+// CHECK-LABEL: func.func @skip_and_gate
+// CHECK-SAME: %[[U:[a-z0-9]+]]: tensor<2x8x16xf32>, %[[DT:[a-z0-9]+]]: tensor<2x8x16xf32>, %[[D:[a-z0-9]+]]: tensor<16xf32>, %[[Z:[a-z0-9]+]]: tensor<2x8x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[Y:.*]], %[[H:.*]] = hybrid.ssm_scan u(%[[U]] : {{.*}}) delta(%[[DT]] : {{.*}}) {{.*}} D(%[[D]] : tensor<16xf32>) z(%[[Z]] : tensor<2x8x16xf32>)
+// CHECK: return %[[Y]], %[[H]]
+func.func @skip_and_gate(%u: tensor<2x8x16xf32>, %dt: tensor<2x8x16xf32>, %D: tensor<16xf32>, %z: tensor<2x8x16xf32>,
+    %A: tensor<16x4xf32>, %B: tensor<2x8x1x4xf32>, %C: tensor<2x8x1x4xf32>) -> (tensor<2x8x16xf32>, tensor<2x16x4xf32>) {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<2x8x16xf32>
+  %y, %h = hybrid.ssm_scan u(%u : tensor<2x8x16xf32>) delta(%dt : tensor<2x8x16xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<2x8x1x4xf32>) C(%C : tensor<2x8x1x4xf32>)
+      -> tensor<2x8x16xf32>, tensor<2x16x4xf32>
+  %yd = linalg.generic {indexing_maps = [#id, #ch, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y, %D, %u : tensor<2x8x16xf32>, tensor<16xf32>, tensor<2x8x16xf32>) outs(%e : tensor<2x8x16xf32>) {
+  ^bb0(%a: f32, %d: f32, %x: f32, %o: f32):
+    %m = arith.mulf %x, %d : f32
+    %s = arith.addf %m, %a : f32
+    linalg.yield %s : f32
+  } -> tensor<2x8x16xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%yd, %z : tensor<2x8x16xf32>, tensor<2x8x16xf32>) outs(%e : tensor<2x8x16xf32>) {
+  ^bb0(%a: f32, %zz: f32, %o: f32):
+    %n = arith.negf %zz : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %ex, %one : f32
+    %sl = arith.divf %zz, %d : f32
+    %r = arith.mulf %a, %sl : f32
+    linalg.yield %r : f32
+  } -> tensor<2x8x16xf32>
+  return %g, %h : tensor<2x8x16xf32>, tensor<2x16x4xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// silu(conv(x)) becomes the conv's activation; the tail is untouched.
+// CHECK-LABEL: func.func @conv_silu
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[W:[a-z0-9]+]]: tensor<4x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[Y:.*]], %[[T:.*]] = hybrid.causal_conv1d x(%[[X]] : {{.*}}) weight(%[[W]] : {{.*}}) activation silu
+// CHECK: return %[[Y]], %[[T]]
+func.func @conv_silu(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x3x16xf32>) {
+  %one = arith.constant 1.0 : f32
+  %y, %tail = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>)
+      -> tensor<1x8x16xf32>, tensor<1x3x16xf32>
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %one, %ex : f32
+    %sg = arith.divf %one, %d : f32
+    %r = arith.mulf %sg, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  return %s, %tail : tensor<1x8x16xf32>, tensor<1x3x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// The discretised delta is also a function result: folding it would lose
+// it, so nothing changes.
+// CHECK-LABEL: func.func @do_not_fuse_delta_with_other_use
+// CHECK: %[[DELTA:.*]] = linalg.generic
+// CHECK: hybrid.ssm_scan {{.*}} delta(%[[DELTA]] : {{.*}})
+// CHECK-NOT: delta_softplus
+// CHECK: return {{.*}}, %[[DELTA]]
+func.func @do_not_fuse_delta_with_other_use(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>,
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %delta = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%dt : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %ex = math.exp %a : f32
+    %l = math.log1p %ex : f32
+    linalg.yield %l : f32
+  } -> tensor<1x8x16xf32>
+  %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%delta : tensor<1x8x16xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
+  return %y, %delta : tensor<1x8x16xf32>, tensor<1x8x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+#pos = affine_map<(b, t, c) -> (t)>
+
+// A bias per position (t), not per channel: not the op's delta_bias.
+// CHECK-LABEL: func.func @do_not_fuse_bias_per_position
+// CHECK: linalg.generic
+// CHECK-NOT: delta_softplus
+func.func @do_not_fuse_bias_per_position(%u: tensor<1x16x16xf32>, %dt: tensor<1x16x16xf32>, %bias: tensor<16xf32>,
+    %A: tensor<16x4xf32>, %B: tensor<1x16x1x4xf32>, %C: tensor<1x16x1x4xf32>) -> tensor<1x16x16xf32> {
+  %e = tensor.empty() : tensor<1x16x16xf32>
+  %delta = linalg.generic {indexing_maps = [#id, #pos, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%dt, %bias : tensor<1x16x16xf32>, tensor<16xf32>) outs(%e : tensor<1x16x16xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    %ex = math.exp %s : f32
+    %l = math.log1p %ex : f32
+    linalg.yield %l : f32
+  } -> tensor<1x16x16xf32>
+  %y, %h = hybrid.ssm_scan u(%u : tensor<1x16x16xf32>) delta(%delta : tensor<1x16x16xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x16x1x4xf32>) C(%C : tensor<1x16x1x4xf32>)
+      -> tensor<1x16x16xf32>, tensor<1x16x4xf32>
+  return %y : tensor<1x16x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+#ch = affine_map<(b, t, c) -> (c)>
+
+// D times another tensor than the scan's u is not the D skip; and y is also
+// returned, so the gate cannot be folded either.
+// CHECK-LABEL: func.func @do_not_fuse_skip_of_other_input
+// CHECK: %[[Y:.*]], %{{.*}} = hybrid.ssm_scan
+// CHECK-NOT: D(
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @do_not_fuse_gate_of_returned_y
+// CHECK: %[[Y2:.*]], %{{.*}} = hybrid.ssm_scan
+// CHECK-NOT: z(
+// CHECK: %[[G:.*]] = linalg.generic
+// CHECK: return %[[G]], %[[Y2]]
+func.func @do_not_fuse_skip_of_other_input(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %D: tensor<16xf32>, %v: tensor<1x8x16xf32>,
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> tensor<1x8x16xf32> {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%dt : tensor<1x8x16xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
+  %yd = linalg.generic {indexing_maps = [#id, #ch, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y, %D, %v : tensor<1x8x16xf32>, tensor<16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %d: f32, %x: f32, %o: f32):
+    %m = arith.mulf %d, %x : f32
+    %s = arith.addf %a, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8x16xf32>
+  return %yd : tensor<1x8x16xf32>
+}
+func.func @do_not_fuse_gate_of_returned_y(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %z: tensor<1x8x16xf32>,
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%dt : tensor<1x8x16xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y, %z : tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %zz: f32, %o: f32):
+    %n = arith.negf %zz : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %ex, %one : f32
+    %sl = arith.divf %zz, %d : f32
+    %r = arith.mulf %a, %sl : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  return %g, %y : tensor<1x8x16xf32>, tensor<1x8x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// A conv that already has its activation, and a generic that is not SiLU
+// (x * tanh(x)) after another conv: neither changes.
+// CHECK-LABEL: func.func @do_not_fuse_conv
+// CHECK: hybrid.causal_conv1d {{.*}} activation silu
+// CHECK: linalg.generic
+// CHECK: hybrid.causal_conv1d
+// CHECK-NOT: activation
+// CHECK: linalg.generic
+func.func @do_not_fuse_conv(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %y, %tail = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>) activation silu
+      -> tensor<1x8x16xf32>, tensor<1x3x16xf32>
+  %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %n = arith.negf %a : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %one, %ex : f32
+    %r = arith.divf %a, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  %y2, %tail2 = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>)
+      -> tensor<1x8x16xf32>, tensor<1x3x16xf32>
+  %t = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%y2 : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %th = math.tanh %a : f32
+    %r = arith.mulf %a, %th : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  return %s, %t : tensor<1x8x16xf32>, tensor<1x8x16xf32>
+}
