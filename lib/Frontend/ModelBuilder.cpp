@@ -19,6 +19,8 @@
 
 #include "hybrid/Frontend/ModelBuilder.h"
 
+#include "hybrid/Dialect/Hybrid/IR/HybridExternalModels.h"
+
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -50,6 +52,7 @@ void mlir::hybrid::frontend::registerFrontendDialects(
   registry.insert<HybridDialect, func::FuncDialect, linalg::LinalgDialect,
                   tensor::TensorDialect, arith::ArithDialect,
                   math::MathDialect>();
+  registerHybridExternalModels(registry);
 }
 
 namespace {
@@ -547,7 +550,10 @@ private:
     std::string p = name.str();
     Value xz = linear(x, p + ".in_proj", 2 * di, false);
     Value xi = sliceLast(xz, 0, di), z = sliceLast(xz, di, di);
-    Value u = conv(xi, p + ".conv1d", true, Activation::silu);
+    // Written unfused, as the canonical module computes it: hybrid-fuse
+    // folds the SiLU, the discretisation, the D skip and the gate into the
+    // conv and the scan.
+    Value u = unary(conv(xi, p + ".conv1d", true, Activation::none), siluS);
     Value dbc = linear(u, p + ".x_proj", rk + 2 * n, false);
     Value dt = linear(sliceLast(dbc, 0, rk), p + ".dt_proj", di, false);
     Value dtBias = weight(p + ".dt_proj.bias", {di});
@@ -560,12 +566,27 @@ private:
     Value bm = splitHeads(sliceLast(dbc, rk, n), 1);
     Value cm = splitHeads(sliceLast(dbc, rk + n, n), 1);
     Value h0 = stateIn(p + ".ssm_state", {di, n});
-    auto scan = SsmScanOp::create(b, loc, u, dt, a, bm, cm, skip, z, dtBias,
-                                  h0, /*delta_softplus=*/true, lengths);
+    Value delta = map({dt, dtBias}, [](OpBuilder &nb, Location nl,
+                                       ValueRange v) {
+      return softplusS(nb, nl, arith::AddFOp::create(nb, nl, v[0], v[1]));
+    });
+    auto scan = SsmScanOp::create(b, loc, u, delta, a, bm, cm, Value(),
+                                  Value(), Value(), h0,
+                                  /*delta_softplus=*/false, lengths);
     stateOut(scan.getFinalState());
     addFlops(7 * di * n);
     addStateBytes(di * n);
-    return linear(scan.getY(), p + ".out_proj", d, false);
+    // y + D u, then y silu(z).
+    Value y = map({scan.getY(), skip, u},
+                  [](OpBuilder &nb, Location nl, ValueRange v) {
+                    Value du = arith::MulFOp::create(nb, nl, v[1], v[2]);
+                    return arith::AddFOp::create(nb, nl, v[0], du).getResult();
+                  });
+    y = map({y, z}, [](OpBuilder &nb, Location nl, ValueRange v) {
+      return arith::MulFOp::create(nb, nl, v[0], siluS(nb, nl, v[1]))
+          .getResult();
+    });
+    return linear(y, p + ".out_proj", d, false);
   }
 
   /// GRU mixer (SPEC.md 4.6.1): input projection, then the recurrence.
@@ -591,8 +612,9 @@ private:
     const char *names[] = {"q", "k", "v"};
     for (int i = 0; i < 3; ++i) {
       Value proj = linear(x, p + "." + names[i] + "_proj", d, false);
-      Value c = conv(proj, p + "." + names[i] + "_conv1d", false,
-                     Activation::silu);
+      Value c = unary(conv(proj, p + "." + names[i] + "_conv1d", false,
+                           Activation::none),
+                      siluS);
       qkv[i] = splitHeads(c, h);
     }
     qkv[0] = l2norm(qkv[0]);

@@ -6,6 +6,8 @@
 
 #include "hybrid/Pipelines/Pipelines.h"
 
+#include "hybrid/Dialect/Hybrid/IR/HybridExternalModels.h"
+
 #include "hybrid/Conversion/Passes.h"
 #include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
 
@@ -137,8 +139,10 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
 void mlir::hybrid::registerPipelineDependencies(DialectRegistry &registry) {
   // InitAllDialects also registers the external models (bufferization,
   // tiling, ...) that upstream dialects keep out of their own libraries.
-  registerAllDialects(registry);
+  mlir::registerAllDialects(registry);
   registerAllExtensions(registry);
+  // TilingInterface on hybrid ops (hybrid-tile).
+  registerHybridExternalModels(registry);
   registerAllToLLVMIRTranslations(registry);
 }
 

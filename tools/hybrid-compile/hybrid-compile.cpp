@@ -63,11 +63,15 @@ cl::list<std::string>
                      "overrides the file)"),
             cl::value_desc("key=value"), cl::cat(inputCat));
 
-enum class Phase { Hybrid, Llvm };
+enum class Phase { Hybrid, HybridOpt, Llvm };
 cl::opt<Phase> compileTo(
     "compile-to", cl::desc("Stop after this phase (with --emit=mlir)"),
     cl::values(clEnumValN(Phase::Hybrid, "hybrid",
-                          "the hybrid dialect, as the frontend builds it"),
+                          "the hybrid dialect, as the frontend builds it "
+                          "(unfused, as the model is written)"),
+               clEnumValN(Phase::HybridOpt, "hybrid-tiled",
+                          "the hybrid dialect after the hybrid-level "
+                          "passes (fuse, tile, chunk)"),
                clEnumValN(Phase::Llvm, "llvm",
                           "the LLVM dialect, after --hybrid-cpu-pipeline")),
     cl::init(Phase::Hybrid), cl::cat(outputCat));
@@ -100,6 +104,11 @@ cl::opt<std::string> modelName(
 cl::opt<int64_t> vectorWidth("vector-width",
                              cl::desc("Lanes of the recurrences' tiles"),
                              cl::init(8), cl::cat(outputCat));
+cl::opt<std::string> pipelineOptions(
+    "pipeline-options",
+    cl::desc("Options of --hybrid-cpu-pipeline, e.g. \"chunk-size=64 "
+             "tile=false\" (docs/Passes.md)"),
+    cl::init(""), cl::cat(outputCat));
 cl::opt<bool> openmp("openmp",
                      cl::desc("Run parallel loops on all cores (OpenMP)"),
                      cl::init(true), cl::cat(outputCat));
@@ -155,17 +164,32 @@ int writeOutput(llvm::function_ref<void(llvm::raw_ostream &)> write) {
 bool needsLowering() {
   return emit == Emit::Llvm || emit == Emit::Asm || emit == Emit::Obj ||
          emit == Emit::Shared ||
-         (emit == Emit::Mlir && compileTo == Phase::Llvm);
+         (emit == Emit::Mlir && compileTo != Phase::Hybrid);
 }
 
-/// Exports the public functions and runs the CPU pipeline.
+/// Exports the public functions and runs the CPU pipeline (only its
+/// hybrid-level stages for --compile-to=hybrid-tiled).
 LogicalResult lower(ModuleOp module) {
+  std::unique_ptr<hybrid::CPUPipelineOptions> options =
+      hybrid::CPUPipelineOptions::createFromString(pipelineOptions);
+  if (!options) {
+    llvm::errs() << "hybrid-compile: error: --pipeline-options=\""
+                 << pipelineOptions << "\" does not parse\n";
+    return failure();
+  }
+  if (vectorWidth.getNumOccurrences())
+    options->vectorWidth = vectorWidth;
+  if (openmp.getNumOccurrences())
+    options->openmp = openmp;
   PassManager pm(module.getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  if (compileTo == Phase::HybridOpt && emit == Emit::Mlir) {
+    hybrid::buildHybridLevelPipeline(pm, *options);
+    return pm.run(module);
+  }
   pm.addPass(hybrid::createHybridExportFunctions());
-  hybrid::CPUPipelineOptions options;
-  options.vectorWidth = vectorWidth;
-  options.openmp = openmp;
-  hybrid::buildHybridCPUPipeline(pm, options);
+  hybrid::buildHybridCPUPipeline(pm, *options);
   return pm.run(module);
 }
 
@@ -349,6 +373,9 @@ int compileSpec(MLIRContext &context) {
         [&](llvm::raw_ostream &os) { model.module->print(os); });
   if (failed(lower(*model.module)))
     return fail("lowering the model failed");
+  if (emit == Emit::Mlir && compileTo == Phase::HybridOpt)
+    return writeOutput(
+        [&](llvm::raw_ostream &os) { model.module->print(os); });
   if (emit != Emit::Mlir &&
       failed(hybrid::addModelDescriptor(*model.module, name, *spec,
                                         model.weights, states)))
@@ -363,6 +390,9 @@ int main(int argc, char **argv) {
     os << "hybrid-compile " << HYBRID_VERSION << " (LLVM/MLIR "
        << LLVM_VERSION_STRING << ")\n";
   });
+  // --mlir-print-ir-after-all, --mlir-print-ir-before=..., --mlir-timing
+  // (hidden from --help, as MLIR's own options are).
+  mlir::registerPassManagerCLOptions();
   cl::HideUnrelatedOptions({&inputCat, &outputCat});
   cl::ParseCommandLineOptions(
       argc, argv,

@@ -8,6 +8,7 @@
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -29,4 +30,10 @@ void HybridDialect::initialize() {
 #define GET_ATTRDEF_LIST
 #include "hybrid/Dialect/Hybrid/IR/HybridAttrs.cpp.inc"
       >();
+  // Implemented as external models (TilingInterfaceImpl.cpp): a context
+  // without registerHybridExternalModels reports it instead of the ops
+  // silently not being tileable.
+  declarePromisedInterfaces<TilingInterface, SsmScanOp, WkvOp, DeltaRuleOp,
+                            RgLruOp, GruOp, CausalConv1dOp,
+                            WindowedAttentionOp, LayerNormOp, RmsNormOp>();
 }
