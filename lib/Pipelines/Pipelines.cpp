@@ -6,6 +6,7 @@
 
 #include "hybrid/Pipelines/Pipelines.h"
 
+#include "hybrid/Dialect/Hybrid/IR/HybridDialect.h"
 #include "hybrid/Dialect/Hybrid/IR/HybridExternalModels.h"
 
 #include "hybrid/Conversion/Passes.h"
@@ -27,6 +28,7 @@
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/LLVMTranslationInterface.h"
 
 using namespace mlir;
 using namespace mlir::hybrid;
@@ -136,6 +138,26 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   // than the rest of the pipeline, and LLVM's own -O3 does the same work.)
 }
 
+namespace {
+/// Translation of hybrid attributes left on LLVM-dialect functions (the
+/// `hybrid.weight` names of exported arguments, which C headers and model
+/// descriptors are made from): they have no LLVM IR counterpart and are
+/// dropped, instead of each one being reported as unhandled.
+struct HybridToLLVMIRTranslation : public LLVMTranslationDialectInterface {
+  using LLVMTranslationDialectInterface::LLVMTranslationDialectInterface;
+  LogicalResult
+  convertParameterAttr(LLVM::LLVMFuncOp, int, NamedAttribute,
+                       LLVM::ModuleTranslation &) const override {
+    return success();
+  }
+  LogicalResult amendOperation(Operation *, ArrayRef<llvm::Instruction *>,
+                               NamedAttribute,
+                               LLVM::ModuleTranslation &) const override {
+    return success();
+  }
+};
+} // namespace
+
 void mlir::hybrid::registerPipelineDependencies(DialectRegistry &registry) {
   // InitAllDialects also registers the external models (bufferization,
   // tiling, ...) that upstream dialects keep out of their own libraries.
@@ -143,6 +165,10 @@ void mlir::hybrid::registerPipelineDependencies(DialectRegistry &registry) {
   registerAllExtensions(registry);
   // TilingInterface on hybrid ops (hybrid-tile).
   registerHybridExternalModels(registry);
+  registry.insert<HybridDialect>();
+  registry.addExtension(+[](MLIRContext *, HybridDialect *dialect) {
+    dialect->addInterfaces<HybridToLLVMIRTranslation>();
+  });
   registerAllToLLVMIRTranslations(registry);
 }
 

@@ -55,6 +55,24 @@ cl::opt<int> threads("omp-threads", cl::desc("OpenMP threads (and peak threads)"
 cl::opt<int> repeat("bench-repeat", cl::desc("Timed runs per benchmark"),
                     cl::init(5));
 cl::opt<bool> quick("quick-shapes", cl::desc("Small shapes (a smoke test)"));
+cl::opt<std::string> pipelineOptions(
+    "pipeline-options",
+    cl::desc("Options of --hybrid-cpu-pipeline for every benchmark, e.g. "
+             "\"chunk-size=256\" or \"tile=false\""),
+    cl::init(""));
+
+/// The pipeline options of this run (exits on a bad --pipeline-options).
+const CPUPipelineOptions &benchOptions() {
+  static std::unique_ptr<CPUPipelineOptions> options = [] {
+    auto o = CPUPipelineOptions::createFromString(pipelineOptions);
+    if (!o) {
+      llvm::errs() << "hybrid-bench: --pipeline-options does not parse\n";
+      std::exit(1);
+    }
+    return o;
+  }();
+  return *options;
+}
 cl::opt<std::string> only("bench-filter",
                           cl::desc("Run benchmarks whose name contains this"),
                           cl::init(""));
@@ -144,7 +162,7 @@ void benchOp(const std::string &name, const std::string &shape,
   }
   func::ReturnOp::create(b, loc);
   emitCInterfaces(*module);
-  auto jit = JitModule::compile(*module);
+  auto jit = JitModule::compile(*module, benchOptions());
   if (!jit) {
     llvm::errs() << name << ": " << llvm::toString(jit.takeError()) << "\n";
     return;
@@ -245,7 +263,7 @@ void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
     llvm::errs() << llvm::toString(spec.takeError()) << "\n";
     return;
   }
-  auto model = CompiledModel::compile(*spec);
+  auto model = CompiledModel::compile(*spec, benchOptions());
   if (!model) {
     llvm::errs() << llvm::toString(model.takeError()) << "\n";
     return;
