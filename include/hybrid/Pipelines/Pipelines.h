@@ -42,7 +42,12 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "chunk-size",
       llvm::cl::desc("Split recurrences into chunks of this many positions "
                      "(hybrid-chunk; 0: off)"),
-      llvm::cl::init(0)};
+      llvm::cl::init(64)};
+  PassOptions::ListOption<std::string> chunkOps{
+      *this, "chunk-ops",
+      llvm::cl::desc("The recurrences hybrid-chunk splits (default: "
+                     "hybrid.ssm_scan, where time-blocking pays off; "
+                     "\"all\": every recurrence)")};
   PassOptions::Option<bool> stopAfterHybrid{
       *this, "stop-after-hybrid",
       llvm::cl::desc("Run only the hybrid-level stages (fuse, tile, chunk) "
