@@ -48,7 +48,8 @@ struct LowerSsmScan : OpRewritePattern<SsmScanOp> {
     Emit e{rw, loc};
     Value u = op.getU();
     int64_t n = staticDim(op.getA(), 1);
-    int64_t g = staticDim(op.getB(), 2);
+    bool grouped = op.hasGroupedBC();
+    int64_t g = grouped ? staticDim(op.getB(), 2) : 1;
     int64_t dStatic = staticDim(u, 2);
     // A channel tile must not straddle two groups of B and C.
     int64_t cb = 1;
@@ -59,7 +60,7 @@ struct LowerSsmScan : OpRewritePattern<SsmScanOp> {
       cb = opts.vectorWidth;
 
     Value batch = e.dim(u, 0), seq = e.dim(u, 1), chans = e.dim(u, 2);
-    Value groups = e.dim(op.getB(), 2);
+    Value groups = grouped ? e.dim(op.getB(), 2) : e.idx(1);
     Value groupSize = e.divi(chans, groups);
     Value yInit = e.outputInit(e.sizes(u),
                                getElementTypeOrSelf(op.getY().getType()),
@@ -109,8 +110,11 @@ struct LowerSsmScan : OpRewritePattern<SsmScanOp> {
                   dt = e.add(dt, bias);
                 if (op.getDeltaSoftplus())
                   dt = e.softplus(dt);
-                Value bv = e.read(op.getB(), {bi, t, grp, e.idx(0)}, {n});
-                Value cv = e.read(op.getC(), {bi, t, grp, e.idx(0)}, {n});
+                SmallVector<Value> at{bi, t, grp, e.idx(0)};
+                if (!grouped)
+                  at = {bi, t, e.idx(0)};
+                Value bv = e.read(op.getB(), at, {n});
+                Value cv = e.read(op.getC(), at, {n});
                 // h = exp(Δ A) h + B ⊗ (Δ u)
                 Value decay = e.exp(e.mul(e.broadcast(dt, {n, cb}), aT));
                 h = e.outer(bv, e.mul(dt, uv), e.mul(decay, h));

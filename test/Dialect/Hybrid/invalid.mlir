@@ -153,7 +153,7 @@ func.func @wkv7_takes_no_bonus(%x: tensor<1x4x2x8xf32>, %u: tensor<2x8xf32>) {
 func.func @wkv_bad_scale(%x: tensor<1x4x2x8xf32>, %u: tensor<2x8xf32>) {
   // expected-error @+1 {{'scale' must be finite and positive, got 0}}
   %o, %s = hybrid.wkv rwkv6 r(%x : tensor<1x4x2x8xf32>) k(%x : tensor<1x4x2x8xf32>) v(%x : tensor<1x4x2x8xf32>)
-      log_decay(%x : tensor<1x4x2x8xf32>) bonus(%u : tensor<2x8xf32>) {scale = 0.0 : f32}
+      log_decay(%x : tensor<1x4x2x8xf32>) bonus(%u : tensor<2x8xf32>) scale 0.0
       -> tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>
   return
 }
@@ -239,7 +239,7 @@ func.func @delta_dynamic_key_needs_scale(%q: tensor<1x4x2x?xf32>, %v: tensor<1x4
 func.func @delta_bad_scale(%q: tensor<1x4x2x8xf32>, %beta: tensor<1x4x2xf32>) {
   // expected-error @+1 {{'scale' must be finite and positive, got -1}}
   %o, %s = hybrid.delta_rule q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
-      beta(%beta : tensor<1x4x2xf32>) {scale = -1.0 : f32} -> tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>
+      beta(%beta : tensor<1x4x2xf32>) scale -1.0 -> tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>
   return
 }
 
@@ -270,7 +270,7 @@ func.func @rg_lru_reset_shape(%x: tensor<2x5x8xf32>, %l: tensor<8xf32>, %r: tens
 func.func @rg_lru_bad_c(%x: tensor<2x5x8xf32>, %l: tensor<8xf32>) {
   // expected-error @+1 {{'c' must be finite and positive, got -8}}
   %h, %s = hybrid.rg_lru x(%x : tensor<2x5x8xf32>) gate_x(%x : tensor<2x5x8xf32>) gate_a(%x : tensor<2x5x8xf32>)
-      a_param(%l : tensor<8xf32>) {c = -8.0 : f32} -> tensor<2x5x8xf32>, tensor<2x8xf32>
+      a_param(%l : tensor<8xf32>) c -8.0 -> tensor<2x5x8xf32>, tensor<2x8xf32>
   return
 }
 
@@ -654,7 +654,7 @@ func.func @norm_result(%x: tensor<2x8xf32>) {
 
 func.func @norm_epsilon(%x: tensor<2x8xf32>) {
   // expected-error @+1 {{'epsilon' must be finite and positive, got 0}}
-  %y = hybrid.layer_norm %x {epsilon = 0.0 : f32} : tensor<2x8xf32> -> tensor<2x8xf32>
+  %y = hybrid.layer_norm %x epsilon 0.0 : tensor<2x8xf32> -> tensor<2x8xf32>
   return
 }
 
@@ -675,3 +675,44 @@ func.func @lengths_float(%xg: tensor<2x5x24xf32>, %wh: tensor<8x24xf32>, %n: ten
       lengths(%n : tensor<2xf32>) -> tensor<2x5x8xf32>, tensor<2x8xf32>
   return
 }
+
+// -----
+
+// Keywords (attributes) come after the operands, in any order; a misplaced,
+// unknown, repeated or valueless keyword is named.
+
+func.func @keyword_unknown(%q: tensor<1x4x2x8xf32>) {
+  // expected-error @+2 {{unknown keyword 'windw'; expected 'window', 'scale' or 'qk_norm'}}
+  %o = hybrid.windowed_attention q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
+      qk_norm windw 2 -> tensor<1x4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @keyword_twice(%q: tensor<1x4x2x8xf32>) {
+  // expected-error @+2 {{keyword 'window' appears twice}}
+  %o = hybrid.windowed_attention q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
+      window 2 qk_norm window 3 -> tensor<1x4x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @keyword_without_value(%x: tensor<2x8xf32>) {
+  // expected-error @+2 {{expected floating point literal}}
+  // expected-error @+1 {{keyword 'epsilon' needs a number after it}}
+  %y = hybrid.rms_norm %x epsilon : tensor<2x8xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @operand_after_keywords(%u: tensor<1x4x8xf32>, %A: tensor<8x4xf32>, %B: tensor<1x4x1x4xf32>, %D: tensor<8xf32>) {
+  // expected-error @+2 {{operand 'D(...)' must come before the keywords ('delta_softplus')}}
+  %y, %h = hybrid.ssm_scan u(%u : tensor<1x4x8xf32>) delta(%u : tensor<1x4x8xf32>) A(%A : tensor<8x4xf32>)
+      B(%B : tensor<1x4x1x4xf32>) C(%B : tensor<1x4x1x4xf32>) delta_softplus D(%D : tensor<8xf32>)
+      -> tensor<1x4x8xf32>, tensor<1x8x4xf32>
+  return
+}
+

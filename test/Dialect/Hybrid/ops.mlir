@@ -47,11 +47,11 @@ func.func @wkv6(%r: tensor<1x?x4x64xf32>, %v: tensor<1x?x4x32xf32>,
 }
 
 // CHECK-LABEL: func.func @wkv7
-// CHECK: hybrid.wkv rwkv7 r(%{{.*}} : tensor<2x5x2x8xf16>) k(%{{.*}} : tensor<2x5x2x8xf16>) v(%{{.*}} : tensor<2x5x2x8xf16>) log_decay(%{{.*}} : tensor<2x5x2x8xf16>) a(%{{.*}} : tensor<2x5x2x8xf16>) b(%{{.*}} : tensor<2x5x2x8xf16>) {scale = 5.000000e-01 : f32} -> tensor<2x5x2x8xf16>, tensor<2x2x8x8xf32>
+// CHECK: hybrid.wkv rwkv7 r(%{{.*}} : tensor<2x5x2x8xf16>) k(%{{.*}} : tensor<2x5x2x8xf16>) v(%{{.*}} : tensor<2x5x2x8xf16>) log_decay(%{{.*}} : tensor<2x5x2x8xf16>) a(%{{.*}} : tensor<2x5x2x8xf16>) b(%{{.*}} : tensor<2x5x2x8xf16>) scale 5.000000e-01 -> tensor<2x5x2x8xf16>, tensor<2x2x8x8xf32>
 func.func @wkv7(%x: tensor<2x5x2x8xf16>) -> tensor<2x5x2x8xf16> {
   %o, %s = hybrid.wkv rwkv7 r(%x : tensor<2x5x2x8xf16>) k(%x : tensor<2x5x2x8xf16>)
       v(%x : tensor<2x5x2x8xf16>) log_decay(%x : tensor<2x5x2x8xf16>)
-      a(%x : tensor<2x5x2x8xf16>) b(%x : tensor<2x5x2x8xf16>) {scale = 0.5 : f32}
+      a(%x : tensor<2x5x2x8xf16>) b(%x : tensor<2x5x2x8xf16>) scale 0.5
       -> tensor<2x5x2x8xf16>, tensor<2x2x8x8xf32>
   return %o : tensor<2x5x2x8xf16>
 }
@@ -69,7 +69,7 @@ func.func @delta_rule(%q: tensor<2x?x4x16xf32>, %v: tensor<2x?x4x32xf32>,
 // Gated, per-value-channel beta, grouped value heads (8 value heads over 2
 // q/k heads), an initial state and an explicit scale.
 // CHECK-LABEL: func.func @gated_delta_rule
-// CHECK: hybrid.delta_rule q(%{{.*}} : tensor<1x7x2x16xf32>) k(%{{.*}} : tensor<1x7x2x16xf32>) v(%{{.*}} : tensor<1x7x8x32xf32>) beta(%{{.*}} : tensor<1x7x8x32xf32>) log_decay(%{{.*}} : tensor<1x7x8xf32>) init(%{{.*}} : tensor<1x8x32x16xf32>) {scale = 2.500000e-01 : f32} -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
+// CHECK: hybrid.delta_rule q(%{{.*}} : tensor<1x7x2x16xf32>) k(%{{.*}} : tensor<1x7x2x16xf32>) v(%{{.*}} : tensor<1x7x8x32xf32>) beta(%{{.*}} : tensor<1x7x8x32xf32>) log_decay(%{{.*}} : tensor<1x7x8xf32>) init(%{{.*}} : tensor<1x8x32x16xf32>) scale 2.500000e-01 -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
 // GENERIC-LABEL: sym_name = "gated_delta_rule"
 // GENERIC: "hybrid.delta_rule"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>, scale = 2.500000e-01 : f32}>
 func.func @gated_delta_rule(%q: tensor<1x7x2x16xf32>, %v: tensor<1x7x8x32xf32>,
@@ -77,13 +77,13 @@ func.func @gated_delta_rule(%q: tensor<1x7x2x16xf32>, %v: tensor<1x7x8x32xf32>,
   %o, %s = hybrid.delta_rule q(%q : tensor<1x7x2x16xf32>) k(%q : tensor<1x7x2x16xf32>)
       v(%v : tensor<1x7x8x32xf32>) beta(%v : tensor<1x7x8x32xf32>)
       log_decay(%g : tensor<1x7x8xf32>) init(%s0 : tensor<1x8x32x16xf32>)
-      {scale = 0.25 : f32} -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
+      scale 0.25 -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
   return %s : tensor<1x8x32x16xf32>
 }
 
 // CHECK-LABEL: func.func @rg_lru
 // CHECK: hybrid.rg_lru x(%{{.*}} : tensor<3x?x10xf32>) gate_x(%{{.*}} : tensor<3x?x10xf32>) gate_a(%{{.*}} : tensor<3x?x10xf32>) a_param(%{{.*}} : tensor<10xf32>) reset(%{{.*}} : tensor<3x?xi1>) init(%{{.*}} : tensor<3x10xf32>) -> tensor<3x?x10xf32>, tensor<3x10xf32>
-// CHECK: hybrid.rg_lru {{.*}} {c = 4.000000e+00 : f32} -> tensor<3x?x10xf32>, tensor<3x10xf32>
+// CHECK: hybrid.rg_lru {{.*}} c 4.000000e+00 -> tensor<3x?x10xf32>, tensor<3x10xf32>
 // GENERIC-LABEL: sym_name = "rg_lru"
 // GENERIC: "hybrid.rg_lru"({{.*}}) <{c = 8.000000e+00 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}>
 func.func @rg_lru(%x: tensor<3x?x10xf32>, %l: tensor<10xf32>, %reset: tensor<3x?xi1>,
@@ -93,7 +93,7 @@ func.func @rg_lru(%x: tensor<3x?x10xf32>, %l: tensor<10xf32>, %reset: tensor<3x?
       reset(%reset : tensor<3x?xi1>) init(%h0 : tensor<3x10xf32>)
       -> tensor<3x?x10xf32>, tensor<3x10xf32>
   %h2, %s2 = hybrid.rg_lru x(%x : tensor<3x?x10xf32>) gate_x(%x : tensor<3x?x10xf32>)
-      gate_a(%x : tensor<3x?x10xf32>) a_param(%l : tensor<10xf32>) {c = 4.0 : f32}
+      gate_a(%x : tensor<3x?x10xf32>) a_param(%l : tensor<10xf32>) c 4.0
       -> tensor<3x?x10xf32>, tensor<3x10xf32>
   return %s2 : tensor<3x10xf32>
 }
@@ -159,7 +159,7 @@ func.func @causal_conv1d_width1(%x: tensor<2x9x5xf32>, %w: tensor<1x5xf32>) -> t
 func.func @windowed_attention(%q: tensor<1x?x8x64xf32>, %k: tensor<1x?x2x64xf32>,
     %v: tensor<1x?x2x32xf32>) -> tensor<1x?x8x32xf32> {
   %o = hybrid.windowed_attention q(%q : tensor<1x?x8x64xf32>) k(%k : tensor<1x?x2x64xf32>)
-      v(%v : tensor<1x?x2x32xf32>) window 512 qk_norm -> tensor<1x?x8x32xf32>
+      v(%v : tensor<1x?x2x32xf32>) qk_norm window 512 -> tensor<1x?x8x32xf32>
   %o2 = hybrid.windowed_attention q(%q : tensor<1x?x8x64xf32>) k(%k : tensor<1x?x2x64xf32>)
       v(%v : tensor<1x?x2x32xf32>) scale 0.125 -> tensor<1x?x8x32xf32>
   return %o2 : tensor<1x?x8x32xf32>
@@ -185,7 +185,7 @@ func.func @windowed_attention_mask(%q: tensor<2x4x4x16xf32>, %kv: tensor<2x16x4x
 
 // CHECK-LABEL: func.func @layer_and_rms_norm
 // CHECK: hybrid.layer_norm %{{.*}} weight(%{{.*}} : tensor<64xf32>) bias(%{{.*}} : tensor<64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
-// CHECK: hybrid.layer_norm %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+// CHECK: hybrid.layer_norm %{{.*}} epsilon 9.99999997E-7 : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
 // CHECK: hybrid.rms_norm %{{.*}} weight(%{{.*}} : tensor<64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
 // CHECK: hybrid.rms_norm %{{.*}} : tensor<64xbf16> -> tensor<64xbf16>
 // GENERIC-LABEL: sym_name = "layer_and_rms_norm"
@@ -194,7 +194,7 @@ func.func @layer_and_rms_norm(%x: tensor<2x?x64xf32>, %g: tensor<64xf32>, %b: te
     %y: tensor<64xbf16>) -> tensor<64xbf16> {
   %0 = hybrid.layer_norm %x weight(%g : tensor<64xf32>) bias(%b : tensor<64xf32>)
       : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
-  %1 = hybrid.layer_norm %0 {epsilon = 1.0e-6 : f32} : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+  %1 = hybrid.layer_norm %0 epsilon 1.0e-6 : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
   %2 = hybrid.rms_norm %1 weight(%g : tensor<64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
   %3 = hybrid.rms_norm %y : tensor<64xbf16> -> tensor<64xbf16>
   return %3 : tensor<64xbf16>

@@ -206,6 +206,36 @@ INSTANTIATE_TEST_SUITE_P(
                       SsmCase{1, 8, 32, 16, 2, true, false},
                       SsmCase{2, 5, 6, 3, 3, true, true}));
 
+/// Mamba-1's B and C without a group dimension ([B, T, N]) give the numbers
+/// of the one-group layout [B, T, 1, N].
+TEST(SsmScanLayouts, UngroupedBC) {
+  for (bool dynamic : {false, true}) {
+    int64_t B = 2, T = 23, D = 21, N = 5;
+    std::mt19937 rng(5);
+    HostTensor u = random({B, T, D}, rng);
+    HostTensor delta = random({B, T, D}, rng, -3.0, 1.0);
+    HostTensor a = random({D, N}, rng, -2.0, -0.05);
+    HostTensor bm = random({B, T, N}, rng), cm = random({B, T, N}, rng);
+    HostTensor dskip = random({D}, rng), z = random({B, T, D}, rng);
+    auto outs = run(
+        {&u, &delta, &a, &bm, &cm, &dskip, &z}, {{B, T, D}, {B, D, N}},
+        [&](OpBuilder &b, Location l, ValueRange v) {
+          auto op = SsmScanOp::create(b, l, v[0], v[1], v[2], v[3], v[4],
+                                      v[5], v[6], Value(), Value(),
+                                      /*delta_softplus=*/true);
+          return SmallVector<Value>{op.getY(), op.getFinalState()};
+        },
+        dynamic);
+    HostTensor b4 = bm, c4 = cm;
+    b4.shape = c4.shape = {B, T, 1, N};
+    HostTensor y, hT;
+    reference::ssmScan(u, delta, a, b4, c4, &dskip, &z, nullptr, nullptr, true,
+                       y, hT);
+    EXPECT_LT(relError(outs[0], y), kRecurrenceTol);
+    EXPECT_LT(relError(outs[1], hT), kRecurrenceTol);
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // wkv
 //===----------------------------------------------------------------------===//

@@ -56,15 +56,230 @@ static void printWkvVariant(OpAsmPrinter &printer, Operation *,
   printer << stringifyWkvVariant(attr.getValue());
 }
 
-/// `custom<ActivationKeyword>($activation)`: the activation as a keyword.
-static ParseResult parseActivationKeyword(OpAsmParser &parser,
-                                          ActivationAttr &attr) {
-  return parseEnumKeyword(parser, attr, "activation (expected none or silu)");
+//===----------------------------------------------------------------------===//
+// Keyword lists: every op's attributes are bare keywords after its operands,
+// in any order (`window 512 qk_norm`, `scale 0.25`, `epsilon 1.0e-06`)
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// One keyword of an op's keyword list, and what follows it.
+struct Keyword {
+  StringRef name;
+  enum Kind { Flag, Float, Int, Act } kind;
+  /// The value not printed (DefaultValuedAttr's default), if any.
+  std::optional<double> defaultValue = std::nullopt;
+};
+} // namespace
+
+/// `names` as "a, b or c".
+static std::string listOf(ArrayRef<Keyword> spec) {
+  std::string out;
+  for (auto [i, k] : llvm::enumerate(spec)) {
+    if (i)
+      out += i + 1 == spec.size() ? " or " : ", ";
+    out += "'" + k.name.str() + "'";
+  }
+  return out;
 }
 
-static void printActivationKeyword(OpAsmPrinter &printer, Operation *,
-                                   ActivationAttr attr) {
-  printer << stringifyActivation(attr.getValue());
+/// Parses the keywords of `spec` in any order into `values` (one slot per
+/// keyword, left null when absent). A repeated keyword, an unknown one and an
+/// operand group written after the keywords get errors that name them.
+static ParseResult parseKeywords(OpAsmParser &parser, ArrayRef<Keyword> spec,
+                                 MutableArrayRef<Attribute> values,
+                                 ArrayRef<StringRef> operandGroups) {
+  MLIRContext *ctx = parser.getContext();
+  while (true) {
+    SMLoc loc = parser.getCurrentLocation();
+    StringRef word;
+    if (failed(parser.parseOptionalKeyword(&word)))
+      return success();
+    const Keyword *k = llvm::find_if(
+        spec, [&](const Keyword &kw) { return kw.name == word; });
+    if (k == spec.end()) {
+      if (llvm::is_contained(operandGroups, word))
+        return parser.emitError(loc)
+               << "operand '" << word
+               << "(...)' must come before the keywords ("
+               << (spec.empty() ? std::string("none here") : listOf(spec))
+               << ")";
+      if (spec.empty())
+        return parser.emitError(loc)
+               << "unexpected keyword '" << word << "': this op takes none";
+      return parser.emitError(loc) << "unknown keyword '" << word
+                                   << "'; expected " << listOf(spec);
+    }
+    Attribute &slot = values[k - spec.begin()];
+    if (slot)
+      return parser.emitError(loc) << "keyword '" << word << "' appears twice";
+    switch (k->kind) {
+    case Keyword::Flag:
+      slot = UnitAttr::get(ctx);
+      break;
+    case Keyword::Float: {
+      // f32 semantics: decimal and hexadecimal (0x7F800000) literals.
+      APFloat v(0.0f);
+      if (parser.parseFloat(APFloat::IEEEsingle(), v))
+        return parser.emitError(loc)
+               << "keyword '" << word << "' needs a number after it";
+      slot = FloatAttr::get(Float32Type::get(ctx), v);
+      break;
+    }
+    case Keyword::Int: {
+      int64_t v;
+      if (parser.parseInteger(v))
+        return parser.emitError(loc)
+               << "keyword '" << word << "' needs an integer after it";
+      slot = IntegerAttr::get(IntegerType::get(ctx, 64), v);
+      break;
+    }
+    case Keyword::Act: {
+      ActivationAttr act;
+      if (parseEnumKeyword(parser, act, "activation (expected none or silu)"))
+        return failure();
+      slot = act;
+      break;
+    }
+    }
+  }
+}
+
+/// Prints the keywords whose values are set (and not their default).
+static void printKeywords(OpAsmPrinter &printer, ArrayRef<Keyword> spec,
+                          ArrayRef<Attribute> values) {
+  for (auto [k, v] : llvm::zip(spec, values)) {
+    if (!v)
+      continue;
+    if (auto f = dyn_cast<FloatAttr>(v)) {
+      // (Compared in f32: 1e-5 is not exactly an f32.)
+      if (k.defaultValue &&
+          static_cast<float>(f.getValueAsDouble()) ==
+              static_cast<float>(*k.defaultValue))
+        continue;
+      printer << " " << k.name << " ";
+      printer.printFloat(f.getValue());
+    } else if (auto i = dyn_cast<IntegerAttr>(v)) {
+      printer << " " << k.name << " " << i.getInt();
+    } else if (auto a = dyn_cast<ActivationAttr>(v)) {
+      if (a.getValue() == Activation::none)
+        continue;
+      printer << " " << k.name << " " << stringifyActivation(a.getValue());
+    } else {
+      printer << " " << k.name;
+    }
+  }
+}
+
+/// The typed slots of a parsed keyword list.
+template <typename T>
+static T slotAs(Attribute a) {
+  return a ? cast<T>(a) : T();
+}
+
+static const Keyword kScanKeywords[] = {{"delta_softplus", Keyword::Flag}};
+static const StringRef kScanGroups[] = {"D", "z", "delta_bias", "init",
+                                        "lengths"};
+static ParseResult parseScanKeywords(OpAsmParser &parser, UnitAttr &softplus) {
+  Attribute v[1];
+  if (parseKeywords(parser, kScanKeywords, v, kScanGroups))
+    return failure();
+  softplus = slotAs<UnitAttr>(v[0]);
+  return success();
+}
+static void printScanKeywords(OpAsmPrinter &printer, Operation *,
+                              UnitAttr softplus) {
+  printKeywords(printer, kScanKeywords, {softplus});
+}
+
+static const Keyword kWkvKeywords[] = {{"scale", Keyword::Float, 1.0}};
+static const StringRef kWkvGroups[] = {"bonus", "a", "b", "init", "lengths"};
+static ParseResult parseWkvKeywords(OpAsmParser &parser, FloatAttr &scale) {
+  Attribute v[1];
+  if (parseKeywords(parser, kWkvKeywords, v, kWkvGroups))
+    return failure();
+  scale = slotAs<FloatAttr>(v[0]);
+  return success();
+}
+static void printWkvKeywords(OpAsmPrinter &printer, Operation *,
+                             FloatAttr scale) {
+  printKeywords(printer, kWkvKeywords, {scale});
+}
+
+static const Keyword kDeltaKeywords[] = {{"scale", Keyword::Float}};
+static const StringRef kDeltaGroups[] = {"log_decay", "init", "lengths"};
+static ParseResult parseDeltaKeywords(OpAsmParser &parser, FloatAttr &scale) {
+  Attribute v[1];
+  if (parseKeywords(parser, kDeltaKeywords, v, kDeltaGroups))
+    return failure();
+  scale = slotAs<FloatAttr>(v[0]);
+  return success();
+}
+static void printDeltaKeywords(OpAsmPrinter &printer, Operation *,
+                               FloatAttr scale) {
+  printKeywords(printer, kDeltaKeywords, {scale});
+}
+
+static const Keyword kLruKeywords[] = {{"c", Keyword::Float, 8.0}};
+static const StringRef kLruGroups[] = {"reset", "init", "lengths"};
+static ParseResult parseLruKeywords(OpAsmParser &parser, FloatAttr &c) {
+  Attribute v[1];
+  if (parseKeywords(parser, kLruKeywords, v, kLruGroups))
+    return failure();
+  c = slotAs<FloatAttr>(v[0]);
+  return success();
+}
+static void printLruKeywords(OpAsmPrinter &printer, Operation *, FloatAttr c) {
+  printKeywords(printer, kLruKeywords, {c});
+}
+
+static const Keyword kConvKeywords[] = {{"activation", Keyword::Act}};
+static const StringRef kConvGroups[] = {"bias", "init", "lengths"};
+static ParseResult parseConvKeywords(OpAsmParser &parser,
+                                     ActivationAttr &activation) {
+  Attribute v[1];
+  if (parseKeywords(parser, kConvKeywords, v, kConvGroups))
+    return failure();
+  activation = slotAs<ActivationAttr>(v[0]);
+  return success();
+}
+static void printConvKeywords(OpAsmPrinter &printer, Operation *,
+                              ActivationAttr activation) {
+  printKeywords(printer, kConvKeywords, {activation});
+}
+
+static const Keyword kAttentionKeywords[] = {{"window", Keyword::Int},
+                                             {"scale", Keyword::Float},
+                                             {"qk_norm", Keyword::Flag}};
+static const StringRef kAttentionGroups[] = {"key_mask"};
+static ParseResult parseAttentionKeywords(OpAsmParser &parser,
+                                          IntegerAttr &window, FloatAttr &scale,
+                                          UnitAttr &qkNorm) {
+  Attribute v[3];
+  if (parseKeywords(parser, kAttentionKeywords, v, kAttentionGroups))
+    return failure();
+  window = slotAs<IntegerAttr>(v[0]);
+  scale = slotAs<FloatAttr>(v[1]);
+  qkNorm = slotAs<UnitAttr>(v[2]);
+  return success();
+}
+static void printAttentionKeywords(OpAsmPrinter &printer, Operation *,
+                                   IntegerAttr window, FloatAttr scale,
+                                   UnitAttr qkNorm) {
+  printKeywords(printer, kAttentionKeywords, {window, scale, qkNorm});
+}
+
+static const Keyword kNormKeywords[] = {{"epsilon", Keyword::Float, 1.0e-5}};
+static const StringRef kNormGroups[] = {"weight", "bias"};
+static ParseResult parseNormKeywords(OpAsmParser &parser, FloatAttr &epsilon) {
+  Attribute v[1];
+  if (parseKeywords(parser, kNormKeywords, v, kNormGroups))
+    return failure();
+  epsilon = slotAs<FloatAttr>(v[0]);
+  return success();
+}
+static void printNormKeywords(OpAsmPrinter &printer, Operation *,
+                              FloatAttr epsilon) {
+  printKeywords(printer, kNormKeywords, {epsilon});
 }
 
 #include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.cpp.inc"
@@ -387,8 +602,14 @@ LogicalResult SsmScanOp::verify() {
   c.activation("u", getU(), {"batch", "seq", "d_inner"});
   c.activation("delta", getDelta(), {"batch", "seq", "d_inner"});
   c.param("A", getA(), {"d_inner", "d_state"});
-  c.activation("B", getB(), {"batch", "seq", "groups", "d_state"});
-  c.activation("C", getC(), {"batch", "seq", "groups", "d_state"});
+  // B and C are [B, T, G, N], or Mamba-1's [B, T, N] (one group).
+  if (hasGroupedBC()) {
+    c.activation("B", getB(), {"batch", "seq", "groups", "d_state"});
+    c.activation("C", getC(), {"batch", "seq", "groups", "d_state"});
+  } else {
+    c.activation("B", getB(), {"batch", "seq", "d_state"});
+    c.activation("C", getC(), {"batch", "seq", "d_state"});
+  }
   c.param("D", getD(), {"d_inner"});
   c.activation("z", getZ(), {"batch", "seq", "d_inner"});
   c.param("delta_bias", getDeltaBias(), {"d_inner"});

@@ -99,8 +99,11 @@ TilingDesc describe(SsmScanOp op) {
   d.set(op.getDeltaMutable(), seq);
   d.set(op.getZMutable(), seq);
   d.set(op.getAMutable(), {loop(1), full()});
-  d.set(op.getBMutable(), {loop(0), full(), group(1), full()});
-  d.set(op.getCMutable(), {loop(0), full(), group(1), full()});
+  SmallVector<DimMap> bc{loop(0), full(), group(1), full()};
+  if (!op.hasGroupedBC())
+    bc = {loop(0), full(), full()};
+  d.set(op.getBMutable(), bc);
+  d.set(op.getCMutable(), bc);
   d.set(op.getDMutable(), {loop(1)});
   d.set(op.getDeltaBiasMutable(), {loop(1)});
   d.set(op.getInitialStateMutable(), {loop(0), loop(1), full()});

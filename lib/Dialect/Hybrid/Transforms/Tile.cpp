@@ -64,8 +64,9 @@ int64_t groupSize(Operation *op, unsigned loop) {
   };
   return TypeSwitch<Operation *, int64_t>(op)
       .Case([&](SsmScanOp o) -> int64_t {
-        return loop == 1 ? ratio(staticDim(o.getU(), 2), staticDim(o.getB(), 2))
-                         : 0;
+        return loop == 1 && o.hasGroupedBC()
+                   ? ratio(staticDim(o.getU(), 2), staticDim(o.getB(), 2))
+                   : 0;
       })
       .Case([&](DeltaRuleOp o) -> int64_t {
         return loop == 1 ? ratio(staticDim(o.getV(), 2), staticDim(o.getQ(), 2))

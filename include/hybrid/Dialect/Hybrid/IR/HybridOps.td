@@ -64,7 +64,8 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     default to 0, "no gate" and 0. The D-skip uses `u` (the post-conv input).
 
     Shapes: `u`, `delta`, `z`: `[B, T, D]`; `A`: `[D, N]`; `B`, `C`:
-    `[B, T, G, N]` with `D % G == 0` (`G = 1` for Mamba-1); `D`,
+    `[B, T, G, N]` with `D % G == 0`, or Mamba-1's `[B, T, N]` (one
+    group, as `selective_scan_fn` takes them); `D`,
     `delta_bias`: `[D]`; `initial_state` and `final_state`: `[B, D, N]`, f32.
     The result `y` is `[B, T, D]` in the element type of `u`.
 
@@ -110,8 +111,16 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     (`delta_bias` `(` $delta_bias^ `:` type($delta_bias) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    (`delta_softplus` $delta_softplus^)?
+    custom<ScanKeywords>($delta_softplus)
     attr-dict `->` type($y) `,` type($final_state)
+  }];
+  let extraClassDeclaration = [{
+    /// True when B and C carry a group dimension ([B, T, G, N]); false for
+    /// Mamba-1's [B, T, N].
+    bool hasGroupedBC() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getB().getType())
+                 .getRank() != 3;
+    }
   }];
   let builders = [
     // Result types follow from the operands: y like u, final state
@@ -166,7 +175,7 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     %o, %s = hybrid.wkv rwkv6 r(%r : tensor<1x?x4x64xf32>)
         k(%k : tensor<1x?x4x64xf32>) v(%v : tensor<1x?x4x64xf32>)
         log_decay(%w : tensor<1x?x4x64xf32>) bonus(%u : tensor<4x64xf32>)
-        -> tensor<1x?x4x64xf32>, tensor<1x4x64x64xf32>
+        scale 0.125 -> tensor<1x?x4x64xf32>, tensor<1x4x64x64xf32>
     ```
   }];
   let arguments = (ins
@@ -194,6 +203,7 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     (`b` `(` $b^ `:` type($b) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    custom<WkvKeywords>($scale)
     attr-dict `->` type($o) `,` type($final_state)
   }];
   let builders = [
@@ -267,6 +277,7 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     (`log_decay` `(` $log_decay^ `:` type($log_decay) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    custom<DeltaKeywords>($scale)
     attr-dict `->` type($o) `,` type($final_state)
   }];
   let extraClassDeclaration = [{
@@ -353,6 +364,7 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     (`reset` `(` $reset^ `:` type($reset) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    custom<LruKeywords>($c)
     attr-dict `->` type($h) `,` type($final_state)
   }];
   let builders = [
@@ -491,7 +503,7 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    (`activation` custom<ActivationKeyword>($activation)^)?
+    custom<ConvKeywords>($activation)
     attr-dict `->` type($y) `,` type($final_state)
   }];
   let builders = [
@@ -563,9 +575,7 @@ def Hybrid_WindowedAttentionOp
     `k` `(` $k `:` type($k) `)`
     `v` `(` $v `:` type($v) `)`
     (`key_mask` `(` $key_mask^ `:` type($key_mask) `)`)?
-    (`window` $window^)?
-    (`scale` $scale^)?
-    (`qk_norm` $qk_norm^)?
+    custom<AttentionKeywords>($window, $scale, $qk_norm)
     attr-dict `->` type($o)
   }];
   let extraClassDeclaration = [{
@@ -705,6 +715,7 @@ def Hybrid_LayerNormOp : Hybrid_NormOp<"layer_norm", [AttrSizedOperandSegments]>
     $input
     (`weight` `(` $weight^ `:` type($weight) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
+    custom<NormKeywords>($epsilon)
     attr-dict `:` type($input) `->` type($result)
   }];
 }
@@ -724,7 +735,7 @@ def Hybrid_RmsNormOp : Hybrid_NormOp<"rms_norm"> {
     result has the type of `x`.
 
     ```mlir
-    %y = hybrid.rms_norm %x weight(%w : tensor<64xf32>) {epsilon = 1.0e-6 : f32}
+    %y = hybrid.rms_norm %x weight(%w : tensor<64xf32>) epsilon 1.0e-6
         : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
     ```
   }];
@@ -736,6 +747,7 @@ def Hybrid_RmsNormOp : Hybrid_NormOp<"rms_norm"> {
   let assemblyFormat = [{
     $input
     (`weight` `(` $weight^ `:` type($weight) `)`)?
+    custom<NormKeywords>($epsilon)
     attr-dict `:` type($input) `->` type($result)
   }];
 }
