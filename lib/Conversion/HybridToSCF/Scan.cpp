@@ -174,9 +174,12 @@ struct LowerRgLru : OpRewritePattern<RgLruOp> {
           Value bi = args[0], c0 = e.muli(args[1], e.idx(cb));
           Value cs = e.mini(e.subi(width, c0), e.idx(cb));
           Value zero = e.idx(0);
-          // -c * softplus(Λ), once per tile.
-          Value lam = e.read(op.getAParam(), {c0}, {cb});
-          Value negCsp = e.mul(e.cstLike(lam, -c), e.softplus(lam));
+          // -c * softplus(Λ), once per tile (the gated form).
+          Value negCsp;
+          if (!op.getLogA()) {
+            Value lam = e.read(op.getAParam(), {c0}, {cb});
+            negCsp = e.mul(e.cstLike(lam, -c), e.softplus(lam));
+          }
           Value h0 = op.getInitialState()
                          ? e.read(op.getInitialState(), {bi, c0}, {cb})
                          : e.cst(VectorType::get({cb}, e.f32()), 0.0);
@@ -188,10 +191,20 @@ struct LowerRgLru : OpRewritePattern<RgLruOp> {
               ValueRange{h0, tileOut},
               [&](OpBuilder &b, Location l, Value t, ValueRange it) {
                 Emit e{b, l};
-                Value xv = e.read(x, {bi, t, c0}, {cb});
-                Value gx = e.sigmoid(e.read(op.getGateX(), {bi, t, c0}, {cb}));
-                Value ga = e.sigmoid(e.read(op.getGateA(), {bi, t, c0}, {cb}));
-                Value logA = e.mul(negCsp, ga);
+                // The gated input and log a: read (core form) or computed
+                // from the gates.
+                Value xg = e.read(x, {bi, t, c0}, {cb});
+                Value logA;
+                if (op.getLogA()) {
+                  logA = e.read(op.getLogA(), {bi, t, c0}, {cb});
+                } else {
+                  Value gx =
+                      e.sigmoid(e.read(op.getGateX(), {bi, t, c0}, {cb}));
+                  Value ga =
+                      e.sigmoid(e.read(op.getGateA(), {bi, t, c0}, {cb}));
+                  logA = e.mul(negCsp, ga);
+                  xg = e.mul(gx, xg);
+                }
                 Value a = e.exp(logA);
                 Value m = e.sqrt(e.neg(e.expm1(e.add(logA, logA))));
                 if (op.getReset()) {
@@ -200,7 +213,7 @@ struct LowerRgLru : OpRewritePattern<RgLruOp> {
                   a = arith::SelectOp::create(b, l, r, e.cstLike(a, 0.0), a);
                   m = arith::SelectOp::create(b, l, r, e.cstLike(m, 1.0), m);
                 }
-                Value h = e.add(e.mul(a, it[0]), e.mul(m, e.mul(gx, xv)));
+                Value h = e.add(e.mul(a, it[0]), e.mul(m, xg));
                 Value out = e.write(h, it[1], {e.idx(0), t, e.idx(0)});
                 scf::YieldOp::create(b, l, ValueRange{h, out});
               });

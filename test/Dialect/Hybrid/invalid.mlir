@@ -716,3 +716,30 @@ func.func @operand_after_keywords(%u: tensor<1x4x8xf32>, %A: tensor<8x4xf32>, %B
   return
 }
 
+
+// -----
+
+func.func @rg_lru_both_forms(%x: tensor<2x5x8xf32>, %l: tensor<8xf32>) {
+  // expected-error @+1 {{takes either 'gate_x', 'gate_a' and 'a_param' (the gated form) or 'log_a' (the core form), but has both 'log_a' and 'gate_x'}}
+  %h, %s = hybrid.rg_lru x(%x : tensor<2x5x8xf32>) gate_x(%x : tensor<2x5x8xf32>) log_a(%x : tensor<2x5x8xf32>)
+      -> tensor<2x5x8xf32>, tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @rg_lru_missing_gate(%x: tensor<2x5x8xf32>, %l: tensor<8xf32>) {
+  // expected-error @+1 {{needs 'gate_x', 'gate_a' and 'a_param' (the gated form) or 'log_a' (the core form); 'gate_a' is missing}}
+  %h, %s = hybrid.rg_lru x(%x : tensor<2x5x8xf32>) gate_x(%x : tensor<2x5x8xf32>) a_param(%l : tensor<8xf32>)
+      -> tensor<2x5x8xf32>, tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @rg_lru_log_a_shape(%x: tensor<2x5x8xf32>, %la: tensor<2x5x4xf32>) {
+  // expected-error @+1 {{'log_a' dim 2 (width) is 4, but 'x' dim 2 (width) is 8}}
+  %h, %s = hybrid.rg_lru x(%x : tensor<2x5x8xf32>) log_a(%la : tensor<2x5x4xf32>)
+      -> tensor<2x5x8xf32>, tensor<2x8xf32>
+  return
+}

@@ -84,8 +84,9 @@ func.func @gated_delta_rule(%q: tensor<1x7x2x16xf32>, %v: tensor<1x7x8x32xf32>,
 // CHECK-LABEL: func.func @rg_lru
 // CHECK: hybrid.rg_lru x(%{{.*}} : tensor<3x?x10xf32>) gate_x(%{{.*}} : tensor<3x?x10xf32>) gate_a(%{{.*}} : tensor<3x?x10xf32>) a_param(%{{.*}} : tensor<10xf32>) reset(%{{.*}} : tensor<3x?xi1>) init(%{{.*}} : tensor<3x10xf32>) -> tensor<3x?x10xf32>, tensor<3x10xf32>
 // CHECK: hybrid.rg_lru {{.*}} c 4.000000e+00 -> tensor<3x?x10xf32>, tensor<3x10xf32>
+// CHECK: hybrid.rg_lru x(%{{.*}} : tensor<3x?x10xf32>) log_a(%{{.*}} : tensor<3x?x10xf32>) init(%{{.*}} : tensor<3x10xf32>) -> tensor<3x?x10xf32>, tensor<3x10xf32>
 // GENERIC-LABEL: sym_name = "rg_lru"
-// GENERIC: "hybrid.rg_lru"({{.*}}) <{c = 8.000000e+00 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>}>
+// GENERIC: "hybrid.rg_lru"({{.*}}) <{c = 8.000000e+00 : f32, operandSegmentSizes = array<i32: 1, 1, 1, 1, 0, 1, 1, 0>}>
 func.func @rg_lru(%x: tensor<3x?x10xf32>, %l: tensor<10xf32>, %reset: tensor<3x?xi1>,
     %h0: tensor<3x10xf32>) -> tensor<3x10xf32> {
   %h, %s = hybrid.rg_lru x(%x : tensor<3x?x10xf32>) gate_x(%x : tensor<3x?x10xf32>)
@@ -94,6 +95,9 @@ func.func @rg_lru(%x: tensor<3x?x10xf32>, %l: tensor<10xf32>, %reset: tensor<3x?
       -> tensor<3x?x10xf32>, tensor<3x10xf32>
   %h2, %s2 = hybrid.rg_lru x(%x : tensor<3x?x10xf32>) gate_x(%x : tensor<3x?x10xf32>)
       gate_a(%x : tensor<3x?x10xf32>) a_param(%l : tensor<10xf32>) c 4.0
+      -> tensor<3x?x10xf32>, tensor<3x10xf32>
+  // The core form: x already gated, log_a given.
+  %h3, %s3 = hybrid.rg_lru x(%x : tensor<3x?x10xf32>) log_a(%x : tensor<3x?x10xf32>) init(%h0 : tensor<3x10xf32>)
       -> tensor<3x?x10xf32>, tensor<3x10xf32>
   return %s2 : tensor<3x10xf32>
 }

@@ -405,6 +405,43 @@ INSTANTIATE_TEST_SUITE_P(Shapes, RgLruTest,
                                            SeqCase{3, 37, 21, true, false},
                                            SeqCase{2, 37, 5, true, true}));
 
+/// The core form (x already gated, log_a given) against the reference of
+/// the gated form, with the gate math done here in double precision:
+/// x_gated = σ(gate_x) x, log_a = -8 σ(gate_a) softplus(Λ).
+TEST_P(RgLruTest, CoreFormMatchesReference) {
+  SeqCase c = GetParam();
+  std::mt19937 rng(13 + c.t + c.d);
+  HostTensor x = random({c.b, c.t, c.d}, rng);
+  HostTensor gx = random({c.b, c.t, c.d}, rng, -3.0, 3.0);
+  HostTensor ga = random({c.b, c.t, c.d}, rng, -3.0, 3.0);
+  HostTensor lam = random({c.d}, rng, -9.0, 1.0);
+  HostTensor h0 = random({c.b, c.d}, rng);
+  HostTensor xg({c.b, c.t, c.d}), logA({c.b, c.t, c.d});
+  auto sigmoid = [](double v) { return 1.0 / (1.0 + std::exp(-v)); };
+  for (size_t i = 0; i < x.data.size(); ++i) {
+    double l = lam.data[i % c.d];
+    double softplus = std::max(l, 0.0) + std::log1p(std::exp(-std::abs(l)));
+    xg.data[i] = static_cast<float>(sigmoid(gx.data[i]) * x.data[i]);
+    logA.data[i] = static_cast<float>(-8.0 * sigmoid(ga.data[i]) * softplus);
+  }
+  std::vector<HostTensor *> ins{&xg, &logA};
+  if (c.extra)
+    ins.push_back(&h0);
+  auto outs = run(
+      ins, {{c.b, c.t, c.d}, {c.b, c.d}},
+      [&](OpBuilder &b, Location l, ValueRange v) {
+        auto op = RgLruOp::createWithLogA(b, l, v[0], v[1], Value(),
+                                          c.extra ? v[2] : Value());
+        return SmallVector<Value>{op.getH(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor h, hT;
+  reference::rgLru(x, gx, ga, lam, nullptr, c.extra ? &h0 : nullptr, 8.0, h,
+                   hT);
+  EXPECT_LT(relError(outs[0], h), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], hT), kRecurrenceTol);
+}
+
 class GruTest : public ::testing::TestWithParam<SeqCase> {};
 
 TEST_P(GruTest, MatchesReference) {

@@ -220,7 +220,8 @@ static void printDeltaKeywords(OpAsmPrinter &printer, Operation *,
 }
 
 static const Keyword kLruKeywords[] = {{"c", Keyword::Float, 8.0}};
-static const StringRef kLruGroups[] = {"reset", "init", "lengths"};
+static const StringRef kLruGroups[] = {"gate_x", "gate_a", "a_param", "log_a",
+                                       "reset", "init", "lengths"};
 static ParseResult parseLruKeywords(OpAsmParser &parser, FloatAttr &c) {
   Attribute v[1];
   if (parseKeywords(parser, kLruKeywords, v, kLruGroups))
@@ -316,7 +317,8 @@ SmallVector<OpOperand *> DeltaRuleOp::getPerStepOperands() {
 }
 SmallVector<OpOperand *> RgLruOp::getPerStepOperands() {
   return presentOperands({getXMutable(), getGateXMutable(),
-                          getGateAMutable(), getResetMutable()});
+                          getGateAMutable(), getLogAMutable(),
+                          getResetMutable()});
 }
 SmallVector<OpOperand *> GruOp::getPerStepOperands() {
   return presentOperands({getInputGatesMutable()});
@@ -791,10 +793,31 @@ void DeltaRuleOp::build(OpBuilder &b, OperationState &state, Value q,
 
 LogicalResult RgLruOp::verify() {
   OpChecker c(*this);
+  // Either the gated form (gate_x, gate_a, a_param) or the core form
+  // (log_a).
+  if (getLogA()) {
+    for (auto [name, v] : {std::pair<StringRef, Value>{"gate_x", getGateX()},
+                           {"gate_a", getGateA()},
+                           {"a_param", getAParam()}})
+      if (v)
+        return emitOpError() << "takes either 'gate_x', 'gate_a' and "
+                                "'a_param' (the gated form) or 'log_a' (the "
+                                "core form), but has both 'log_a' and '"
+                             << name << "'";
+  } else {
+    for (auto [name, v] : {std::pair<StringRef, Value>{"gate_x", getGateX()},
+                           {"gate_a", getGateA()},
+                           {"a_param", getAParam()}})
+      if (!v)
+        return emitOpError() << "needs 'gate_x', 'gate_a' and 'a_param' (the "
+                                "gated form) or 'log_a' (the core form); '"
+                             << name << "' is missing";
+  }
   c.activation("x", getX(), {"batch", "seq", "width"});
   c.activation("gate_x", getGateX(), {"batch", "seq", "width"});
   c.activation("gate_a", getGateA(), {"batch", "seq", "width"});
   c.param("a_param", getAParam(), {"width"});
+  c.activation("log_a", getLogA(), {"batch", "seq", "width"});
   c.mask("reset", getReset(), {"batch", "seq"});
   c.state("initial_state", getInitialState(), {"batch", "width"});
   c.lengths("lengths", getLengths());
@@ -818,8 +841,19 @@ void RgLruOp::build(OpBuilder &b, OperationState &state, Value x,
                     Value initialState, float c, Value lengths) {
   Type f32 = b.getF32Type();
   build(b, state, sequenceLike(x, elementOf(x)),
-        tensorOf({{x, 0}, {x, 2}}, f32), x, gateX, gateA, aParam, reset,
-        initialState, lengths, b.getF32FloatAttr(c));
+        tensorOf({{x, 0}, {x, 2}}, f32), x, gateX, gateA, aParam,
+        /*log_a=*/Value(), reset, initialState, lengths,
+        b.getF32FloatAttr(c));
+}
+
+RgLruOp RgLruOp::createWithLogA(OpBuilder &b, Location loc, Value xGated,
+                                Value logA, Value reset, Value initialState,
+                                Value lengths) {
+  Type f32 = b.getF32Type();
+  return RgLruOp::create(b, loc, sequenceLike(xGated, elementOf(xGated)),
+                         tensorOf({{xGated, 0}, {xGated, 2}}, f32), xGated,
+                         Value(), Value(), Value(), logA, reset, initialState,
+                         lengths, b.getF32FloatAttr(8.0f));
 }
 
 //===----------------------------------------------------------------------===//

@@ -164,6 +164,7 @@ TilingDesc describe(RgLruOp op) {
   d.set(op.getXMutable(), seq);
   d.set(op.getGateXMutable(), seq);
   d.set(op.getGateAMutable(), seq);
+  d.set(op.getLogAMutable(), seq);
   d.set(op.getAParamMutable(), {loop(1)});
   d.set(op.getResetMutable(), {loop(0), full()});
   d.set(op.getInitialStateMutable(), {loop(0), loop(1)});

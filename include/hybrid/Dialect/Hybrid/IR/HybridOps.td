@@ -322,6 +322,11 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     h[-1]    = initial_state (zeros when absent); final_state = h[T-1]
     ```
 
+    The core form takes the gate math done: `x` is the gated input
+    (`gx ⊙ x` above) and `log_a` `[B, T, L]` the log of the decay (≤ 0)
+    instead of `gate_x`, `gate_a` and `a_param` (`c` is then unused):
+    `h[t] = exp(log_a[t]) · h[t-1] + sqrt(-expm1(2 · log_a[t])) · x[t]`.
+
     `m = sqrt(-expm1(2 log a))` is the accurate form of `sqrt(1 - a²)`
     (SPEC.md 9.3). `reset` (`i1`, `[B, T]`, optional) marks segment starts:
     the canonical rule drops the carried state there, also when an
@@ -347,9 +352,10 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
   }];
   let arguments = (ins
     AnyRankedTensor:$x,
-    AnyRankedTensor:$gate_x,
-    AnyRankedTensor:$gate_a,
-    AnyRankedTensor:$a_param,
+    Optional<AnyRankedTensor>:$gate_x,
+    Optional<AnyRankedTensor>:$gate_a,
+    Optional<AnyRankedTensor>:$a_param,
+    Optional<AnyRankedTensor>:$log_a,
     Optional<AnyRankedTensor>:$reset,
     Optional<AnyRankedTensor>:$initial_state,
     Optional<Hybrid_Lengths>:$lengths,
@@ -358,9 +364,10 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
   let results = (outs AnyRankedTensor:$h, AnyRankedTensor:$final_state);
   let assemblyFormat = [{
     `x` `(` $x `:` type($x) `)`
-    `gate_x` `(` $gate_x `:` type($gate_x) `)`
-    `gate_a` `(` $gate_a `:` type($gate_a) `)`
-    `a_param` `(` $a_param `:` type($a_param) `)`
+    (`gate_x` `(` $gate_x^ `:` type($gate_x) `)`)?
+    (`gate_a` `(` $gate_a^ `:` type($gate_a) `)`)?
+    (`a_param` `(` $a_param^ `:` type($a_param) `)`)?
+    (`log_a` `(` $log_a^ `:` type($log_a) `)`)?
     (`reset` `(` $reset^ `:` type($reset) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
@@ -373,6 +380,15 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
       CArg<"::mlir::Value", "{}">:$reset, CArg<"::mlir::Value", "{}">:$initial_state, CArg<"float", "8.0f">:$c,
       CArg<"::mlir::Value", "{}">:$lengths)>
   ];
+  let extraClassDeclaration = [{
+    /// The core form (SPEC.md section 8): `x` is the already-gated input
+    /// and `log_a` the log of the decay; result types follow.
+    static RgLruOp createWithLogA(::mlir::OpBuilder &b, ::mlir::Location loc,
+                                  ::mlir::Value xGated, ::mlir::Value logA,
+                                  ::mlir::Value reset = {},
+                                  ::mlir::Value initialState = {},
+                                  ::mlir::Value lengths = {});
+  }];
   let hasVerifier = 1;
 }
 
