@@ -1,5 +1,6 @@
 // RUN: hybrid-opt %s --convert-hybrid-to-scf --split-input-file | FileCheck %s
 // RUN: hybrid-opt %s --convert-hybrid-to-scf="vector-width=16 row-tile=2" --split-input-file | FileCheck %s --check-prefix=WIDE
+// RUN: hybrid-opt %s --convert-hybrid-to-scf --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=CANON
 
 // The selective scan: a forall over (batch, channel tiles), a sequential for
 // over time carrying the state tile vector<N x lanes>, masked transfers.
@@ -128,4 +129,131 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
       hybrid.yield %r : tensor<1x4x8xf32>
     }
   return %o : tensor<1x4x8xf32>
+}
+
+// -----
+
+// RWKV-6: tasks (batch, head, row tile); the state tile vector<4 x K> read
+// from the initial state, carried through time, decayed by exp(log_decay)
+// and updated by v ⊗ k; the read-out S·r + v (u · (k ⊙ r)) is written per
+// step; the final state tile is written from the loop's state.
+// CANON-LABEL: func.func @wkv
+// CANON-SAME: %[[R:[a-z0-9]+]]: tensor<1x?x2x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x?x2x8xf32>, %[[U:[a-z0-9]+]]: tensor<2x16xf32>, %[[S0:[a-z0-9]+]]: tensor<1x2x8x16xf32>
+// CANON: scf.forall (%[[H:[a-z0-9_]+]], %[[ROW:[a-z0-9_]+]]) in (2, 2) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}, %[[SO:[a-z0-9_]+]] = %{{.*}})
+// CANON:   %[[INIT:[a-z0-9_]+]] = vector.transfer_read %[[S0]][%{{.*}}, %[[H]], %{{.*}}, %{{.*}}], {{.*}} : tensor<1x2x8x16xf32>, vector<4x16xf32>
+// CANON:   %[[LOOP:[a-z0-9_]+]]:2 = scf.for %[[T:[a-z0-9_]+]] = {{.*}} iter_args(%[[S:[a-z0-9_]+]] = %[[INIT]], %{{.*}} = %{{.*}}) -> (vector<4x16xf32>, tensor<1x?x1x?xf32>)
+// CANON:     %[[RK:[a-z0-9_]+]] = vector.transfer_read %[[R]][%{{.*}}, %[[T]], %[[H]], %{{.*}}]
+// CANON:     %[[W:[a-z0-9_]+]] = math.exp %[[RK]] : vector<16xf32>
+// CANON:     %[[VT:[a-z0-9_]+]] = vector.transfer_read %[[V]][%{{.*}}, %[[T]], %[[H]], %{{.*}}]{{.*}} vector<4xf32>
+// CANON:     vector.multi_reduction <add>, %{{.*}} [1] : vector<4x16xf32> to vector<4xf32>
+// CANON:     vector.transfer_read %[[U]][%[[H]], %{{.*}}]
+// CANON:     %[[DW:[a-z0-9_]+]] = vector.broadcast %[[W]] : vector<16xf32> to vector<4x16xf32>
+// CANON:     %[[DEC:[a-z0-9_]+]] = arith.mulf %[[S]], %[[DW]] : vector<4x16xf32>
+// CANON:     %[[NEW:[a-z0-9_]+]] = vector.outerproduct %[[VT]], %[[RK]], %[[DEC]] {kind = #vector.kind<add>} : vector<4xf32>, vector<16xf32>
+// CANON:     scf.yield %[[NEW]], %{{.*}} : vector<4x16xf32>, tensor<1x?x1x?xf32>
+// CANON:   vector.transfer_write %[[LOOP]]#0, %{{.*}} : vector<4x16xf32>, tensor<1x1x?x16xf32>
+// CANON:   tensor.parallel_insert_slice %[[LOOP]]#1 into %[[O]]
+func.func @wkv(%r: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %u: tensor<2x16xf32>, %s0: tensor<1x2x8x16xf32>)
+    -> (tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>) {
+  %o, %s = hybrid.wkv rwkv6 r(%r : tensor<1x?x2x16xf32>) k(%r : tensor<1x?x2x16xf32>) v(%v : tensor<1x?x2x8xf32>)
+      log_decay(%r : tensor<1x?x2x16xf32>) bonus(%u : tensor<2x16xf32>) init(%s0 : tensor<1x2x8x16xf32>)
+      -> tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>
+  return %o, %s : tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>
+}
+
+// -----
+
+// RG-LRU: the state vector<8> (zeros: no initial state) through time; the
+// reset mask selects a = 0, m = 1 where set; h = a h + m (gx x).
+// CANON-LABEL: func.func @rg_lru
+// CANON-SAME: %[[X:[a-z0-9]+]]: tensor<2x?x12xf32>, %{{[a-z0-9]+}}: tensor<12xf32>, %[[RST:[a-z0-9]+]]: tensor<2x?xi1>
+// CANON: scf.forall (%[[B:[a-z0-9_]+]], %{{.*}}) in (2, 2)
+// CANON:   %[[LOOP:[a-z0-9_]+]]:2 = scf.for %[[T:[a-z0-9_]+]] = {{.*}} iter_args(%[[H:[a-z0-9_]+]] = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<8xf32>, tensor<1x?x?xf32>)
+// CANON:     %[[R:[a-z0-9_]+]] = tensor.extract %[[RST]][%[[B]], %[[T]]] : tensor<2x?xi1>
+// CANON:     %[[A:[a-z0-9_]+]] = arith.select %[[R]], %{{.*}}, %{{.*}} : vector<8xf32>
+// CANON:     %[[M:[a-z0-9_]+]] = arith.select %[[R]], %{{.*}}, %{{.*}} : vector<8xf32>
+// CANON:     %[[AH:[a-z0-9_]+]] = arith.mulf %[[A]], %[[H]] : vector<8xf32>
+// CANON:     %[[HN:[a-z0-9_]+]] = arith.addf %[[AH]], %{{.*}} : vector<8xf32>
+// CANON:     scf.yield %[[HN]], %{{.*}}
+// CANON:   vector.transfer_write %[[LOOP]]#0
+func.func @rg_lru(%x: tensor<2x?x12xf32>, %l: tensor<12xf32>, %r: tensor<2x?xi1>) -> (tensor<2x?x12xf32>, tensor<2x12xf32>) {
+  %h, %s = hybrid.rg_lru x(%x : tensor<2x?x12xf32>) gate_x(%x : tensor<2x?x12xf32>) gate_a(%x : tensor<2x?x12xf32>)
+      a_param(%l : tensor<12xf32>) reset(%r : tensor<2x?xi1>) -> tensor<2x?x12xf32>, tensor<2x12xf32>
+  return %h, %s : tensor<2x?x12xf32>, tensor<2x12xf32>
+}
+
+// -----
+
+// GRU: one task per sequence; the state (a copy of its initial state) is a
+// tensor carried through time; per step hh = h W_h in 8-lane column tiles
+// (an inner loop of FMAs over h), then the gates update h in place.
+// CANON-LABEL: func.func @gru
+// CANON-SAME: %[[XG:[a-z0-9]+]]: tensor<2x?x48xf32>, %[[WH:[a-z0-9]+]]: tensor<16x48xf32>
+// CANON: scf.forall (%[[B:[a-z0-9_]+]]) in (2) shared_outs(%[[HO:[a-z0-9_]+]] = %{{.*}}, %[[SO:[a-z0-9_]+]] = %{{.*}})
+// CANON:   %[[LOOP:[a-z0-9_]+]]:3 = scf.for %[[T:[a-z0-9_]+]] = {{.*}} iter_args(%[[H:[a-z0-9_]+]] = %{{.*}}, %[[HH:[a-z0-9_]+]] = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<16xf32>, tensor<?xf32>, tensor<1x?x16xf32>)
+// CANON:     %[[COLS:[a-z0-9_]+]] = scf.for %[[J:[a-z0-9_]+]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %[[HH]]) -> (tensor<?xf32>)
+// CANON:       scf.for %[[I:[a-z0-9_]+]] = {{.*}} -> (vector<8xf32>)
+// CANON:         tensor.extract %[[H]][%[[I]]] : tensor<16xf32>
+// CANON:         vector.transfer_read %[[WH]][%[[I]], %[[J]]]
+// CANON:         math.fma
+// CANON:     %[[UPD:[a-z0-9_]+]]:2 = scf.for %{{.*}} iter_args(%{{.*}} = %[[H]], %{{.*}} = %{{.*}}) -> (tensor<16xf32>, tensor<1x?x16xf32>)
+// CANON:       vector.transfer_read %[[XG]][%[[B]], %[[T]], %{{.*}}]
+// CANON:       math.tanh
+// CANON:     scf.yield %[[UPD]]#0, %[[COLS]], %[[UPD]]#1
+// CANON:   tensor.parallel_insert_slice %[[LOOP]]#2 into %[[HO]]
+// CANON:   tensor.parallel_insert_slice %[[LOOP]]#0 into %[[SO]][%[[B]], 0] [1, 16]
+func.func @gru(%xg: tensor<2x?x48xf32>, %wh: tensor<16x48xf32>, %h0: tensor<2x16xf32>) -> (tensor<2x?x16xf32>, tensor<2x16xf32>) {
+  %h, %s = hybrid.gru input_gates(%xg : tensor<2x?x48xf32>) hidden_weight(%wh : tensor<16x48xf32>) init(%h0 : tensor<2x16xf32>)
+      -> tensor<2x?x16xf32>, tensor<2x16xf32>
+  return %h, %s : tensor<2x?x16xf32>, tensor<2x16xf32>
+}
+
+// -----
+
+// Norms: the row mean (layer_norm only) and the mean of squares as
+// reductions over the last dim, then the normalisation with rsqrt(v + eps)
+// and the weight (and bias).
+// CANON-LABEL: func.func @norms
+// CANON-SAME: %[[X:[a-z0-9]+]]: tensor<2x?x64xf32>, %[[W:[a-z0-9]+]]: tensor<64xf32>
+// CANON: %[[SUM:[a-z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] : tensor<2x?x64xf32>)
+// CANON: %[[MEAN:[a-z0-9_]+]] = linalg.generic {{.*}} ins(%[[SUM]] : tensor<2x?xf32>)
+// CANON: %[[SQ:[a-z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]], %[[MEAN]] : tensor<2x?x64xf32>, tensor<2x?xf32>)
+// CANON: %[[VAR:[a-z0-9_]+]] = linalg.generic {{.*}} ins(%[[SQ]] : tensor<2x?xf32>)
+// CANON: linalg.generic {{.*}} ins(%[[X]], %[[VAR]], %[[MEAN]], %[[W]], %[[W]] :
+// CANON:   math.rsqrt
+// CANON: %[[SQ2:[a-z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[X]] : tensor<2x?x64xf32>)
+// CANON: %[[MS:[a-z0-9_]+]] = linalg.generic {{.*}} ins(%[[SQ2]] : tensor<2x?xf32>)
+// CANON: linalg.generic {{.*}} ins(%[[X]], %[[MS]], %[[W]] :
+// CANON:   math.rsqrt
+func.func @norms(%x: tensor<2x?x64xf32>, %w: tensor<64xf32>) -> (tensor<2x?x64xf32>, tensor<2x?x64xf32>) {
+  %a = hybrid.layer_norm %x weight(%w : tensor<64xf32>) bias(%w : tensor<64xf32>) epsilon 1.0e-6 : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+  %b = hybrid.rms_norm %x weight(%w : tensor<64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+  return %a, %b : tensor<2x?x64xf32>, tensor<2x?x64xf32>
+}
+
+// -----
+
+// An op already tiled by hybrid-tile (inside an scf.forall): its own task
+// loops run sequentially inside the tile (scf.for, no nested scf.forall).
+// CANON-LABEL: func.func @tiled
+// CANON: scf.forall (%[[C:[a-z0-9_]+]]) in (4)
+// CANON-NOT: scf.forall
+// CANON:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CANON:     scf.for %{{.*}} -> (vector<8xf32>, tensor<1x?x?xf32>)
+// CANON: scf.forall.in_parallel
+func.func @tiled(%x: tensor<1x?x64xf32>, %l: tensor<64xf32>) -> tensor<1x?x64xf32> {
+  %c1 = arith.constant 1 : index
+  %t = tensor.dim %x, %c1 : tensor<1x?x64xf32>
+  %e = tensor.empty(%t) : tensor<1x?x64xf32>
+  %r = scf.forall (%i) in (4) shared_outs(%out = %e) -> (tensor<1x?x64xf32>) {
+    %c0 = affine.apply affine_map<(d0) -> (d0 * 16)>(%i)
+    %xs = tensor.extract_slice %x[0, 0, %c0] [1, %t, 16] [1, 1, 1] : tensor<1x?x64xf32> to tensor<1x?x16xf32>
+    %ls = tensor.extract_slice %l[%c0] [16] [1] : tensor<64xf32> to tensor<16xf32>
+    %h, %s = hybrid.rg_lru x(%xs : tensor<1x?x16xf32>) gate_x(%xs : tensor<1x?x16xf32>) gate_a(%xs : tensor<1x?x16xf32>)
+        a_param(%ls : tensor<16xf32>) -> tensor<1x?x16xf32>, tensor<1x16xf32>
+    scf.forall.in_parallel {
+      tensor.parallel_insert_slice %h into %out[0, 0, %c0] [1, %t, 16] [1, 1, 1] : tensor<1x?x16xf32> into tensor<1x?x64xf32>
+    }
+  }
+  return %r : tensor<1x?x64xf32>
 }
