@@ -729,8 +729,22 @@ private:
     Value aParam = weight(p + ".rg_lru.a_param", {d});
     Value started = stateIn(p + ".started", {});
     Value h0 = stateIn(p + ".lru_state", {d});
-    auto op = RgLruOp::create(b, loc, u, gx, ga, aParam,
-                              firstPositionMask(started), h0, 8.0f, lengths);
+    // The gate math as the canonical module writes it, around the core
+    // recurrence; hybrid-fuse folds it into the gated rg_lru.
+    Value xGated = map({gx, u}, [](OpBuilder &nb, Location nl, ValueRange v) {
+      return arith::MulFOp::create(nb, nl, sigmoidS(nb, nl, v[0]), v[1])
+          .getResult();
+    });
+    Value logA = map({ga, aParam}, [](OpBuilder &nb, Location nl,
+                                      ValueRange v) {
+      // log a = -8 * sigmoid(gate_a) * softplus(Λ)
+      Value s = arith::MulFOp::create(nb, nl, cst(nb, nl, -8.0),
+                                      sigmoidS(nb, nl, v[0]));
+      return arith::MulFOp::create(nb, nl, s, softplusS(nb, nl, v[1]))
+          .getResult();
+    });
+    auto op = RgLruOp::createWithLogA(b, loc, xGated, logA,
+                                      firstPositionMask(started), h0, lengths);
     if (stateful) {
       // Started once a sequence has had a position.
       stateOut(map({started, lengths}, [](OpBuilder &nb, Location nl,

@@ -270,3 +270,68 @@ func.func @do_not_fuse_conv(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (te
   } -> tensor<1x8x16xf32>
   return %s, %t : tensor<1x8x16xf32>, tensor<1x8x16xf32>
 }
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+#ch = affine_map<(b, t, c) -> (c)>
+
+// RG-LRU's gate math around the core form (x already gated, log_a given)
+// folds into the gated form: x(x) gate_x(gx) gate_a(ga) a_param(lam) c 6.
+// CHECK-LABEL: func.func @lru_gates
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[GX:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[GA:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[LAM:[a-z0-9]+]]: tensor<16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: %[[H:.*]], %[[S:.*]] = hybrid.rg_lru x(%[[X]] : {{.*}}) gate_x(%[[GX]] : {{.*}}) gate_a(%[[GA]] : {{.*}}) a_param(%[[LAM]] : tensor<16xf32>) c 6.000000e+00
+// CHECK-NOT: log_a
+func.func @lru_gates(%x: tensor<1x8x16xf32>, %gx: tensor<1x8x16xf32>, %ga: tensor<1x8x16xf32>, %lam: tensor<16xf32>)
+    -> (tensor<1x8x16xf32>, tensor<1x16xf32>) {
+  %one = arith.constant 1.0 : f32
+  %m6 = arith.constant -6.0 : f32
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %xg = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%gx, %x : tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%g: f32, %v: f32, %o: f32):
+    %n = arith.negf %g : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %one, %ex : f32
+    %sg = arith.divf %one, %d : f32
+    %r = arith.mulf %v, %sg : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  %la = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%ga, %lam : tensor<1x8x16xf32>, tensor<16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%g: f32, %l: f32, %o: f32):
+    %n = arith.negf %g : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %one, %ex : f32
+    %sg = arith.divf %one, %d : f32
+    %el = math.exp %l : f32
+    %sp = math.log1p %el : f32
+    %p = arith.mulf %sg, %sp : f32
+    %r = arith.mulf %m6, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x16xf32>
+  %h, %s = hybrid.rg_lru x(%xg : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  return %h, %s : tensor<1x8x16xf32>, tensor<1x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// log_a that is not -c sigmoid(gate_a) softplus(a_param) (here a plain
+// negation) keeps the core form.
+// CHECK-LABEL: func.func @do_not_fuse_lru_other_decay
+// CHECK: %[[LA:.*]] = linalg.generic
+// CHECK: hybrid.rg_lru x(%{{.*}}) log_a(%[[LA]] : tensor<1x8x16xf32>)
+func.func @do_not_fuse_lru_other_decay(%x: tensor<1x8x16xf32>, %ga: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %la = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%ga : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%g: f32, %o: f32):
+    %n = arith.negf %g : f32
+    linalg.yield %n : f32
+  } -> tensor<1x8x16xf32>
+  %h, %s = hybrid.rg_lru x(%x : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  return %h : tensor<1x8x16xf32>
+}

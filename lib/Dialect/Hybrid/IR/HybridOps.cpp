@@ -144,9 +144,15 @@ static ParseResult parseKeywords(OpAsmParser &parser, ArrayRef<Keyword> spec,
   }
 }
 
-/// Prints the keywords whose values are set (and not their default).
+/// Prints the keywords whose values are set (and not their default),
+/// separated by spaces (the directive is already preceded by one).
 static void printKeywords(OpAsmPrinter &printer, ArrayRef<Keyword> spec,
                           ArrayRef<Attribute> values) {
+  bool first = true;
+  auto name = [&](StringRef n) {
+    printer << (first ? "" : " ") << n;
+    first = false;
+  };
   for (auto [k, v] : llvm::zip(spec, values)) {
     if (!v)
       continue;
@@ -156,16 +162,19 @@ static void printKeywords(OpAsmPrinter &printer, ArrayRef<Keyword> spec,
           static_cast<float>(f.getValueAsDouble()) ==
               static_cast<float>(*k.defaultValue))
         continue;
-      printer << " " << k.name << " ";
+      name(k.name);
+      printer << " ";
       printer.printFloat(f.getValue());
     } else if (auto i = dyn_cast<IntegerAttr>(v)) {
-      printer << " " << k.name << " " << i.getInt();
+      name(k.name);
+      printer << " " << i.getInt();
     } else if (auto a = dyn_cast<ActivationAttr>(v)) {
       if (a.getValue() == Activation::none)
         continue;
-      printer << " " << k.name << " " << stringifyActivation(a.getValue());
+      name(k.name);
+      printer << " " << stringifyActivation(a.getValue());
     } else {
-      printer << " " << k.name;
+      name(k.name);
     }
   }
 }

@@ -242,6 +242,41 @@ struct FuseScanDiscretisation : OpRewritePattern<SsmScanOp> {
   }
 };
 
+/// delta(dt + bias) with the softplus in the op already (delta_softplus, no
+/// delta_bias) -> delta(dt) delta_bias(bias).
+struct FuseScanDeltaBias : OpRewritePattern<SsmScanOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(SsmScanOp scan,
+                                PatternRewriter &rw) const override {
+    if (scan.getDeltaBias())
+      return rw.notifyMatchFailure(scan, "has a delta bias already");
+    auto generic = scan.getDelta().getDefiningOp<linalg::GenericOp>();
+    if (!generic || !scan.getDelta().hasOneUse())
+      return rw.notifyMatchFailure(scan, "delta is not a single-use generic");
+    auto add = def<arith::AddFOp>(elementwiseBody(generic));
+    if (!add)
+      return rw.notifyMatchFailure(scan, "delta is not dt + bias");
+    int64_t a = inputIndex(generic, add.getLhs());
+    int64_t b = inputIndex(generic, add.getRhs());
+    if (a < 0 || b < 0)
+      return rw.notifyMatchFailure(scan, "delta is not dt + bias");
+    if (!isIdentityInput(generic, a, scan.getDelta()))
+      std::swap(a, b);
+    if (!isIdentityInput(generic, a, scan.getDelta()) ||
+        !isChannelInput(generic, b))
+      return rw.notifyMatchFailure(scan, "not dt[b,t,c] + bias[c]");
+    Value dt = generic.getDpsInputOperand(a)->get();
+    Value bias = generic.getDpsInputOperand(b)->get();
+    // Without the softplus in the op, delta = dt + bias is the same either
+    // way; with it, softplus(dt + bias) is what the op computes.
+    rw.modifyOpInPlace(scan, [&] {
+      scan.getDeltaMutable().assign(dt);
+      scan.getDeltaBiasMutable().assign(bias);
+    });
+    return success();
+  }
+};
+
 /// The single-use generic consuming result `y` of `op`, with its yielded
 /// value; null when there is none.
 std::pair<linalg::GenericOp, Value> soleElementwiseUser(Value y) {
@@ -371,13 +406,110 @@ struct FuseConvActivation : OpRewritePattern<CausalConv1dOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// rg_lru
+//===----------------------------------------------------------------------===//
+
+/// The factors of a product tree of arith.mulf (in any association).
+void productFactors(Value v, SmallVectorImpl<Value> &factors) {
+  if (auto m = def<arith::MulFOp>(v)) {
+    productFactors(m.getLhs(), factors);
+    productFactors(m.getRhs(), factors);
+    return;
+  }
+  factors.push_back(v);
+}
+
+/// The core form's gate math folded into the gated form:
+///   x     = sigmoid(gate_x) * x_raw
+///   log_a = -c * sigmoid(gate_a) * softplus(a_param)
+/// -> rg_lru x(x_raw) gate_x(gate_x) gate_a(gate_a) a_param(a_param) c.
+struct FuseLruGates : OpRewritePattern<RgLruOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(RgLruOp lru,
+                                PatternRewriter &rw) const override {
+    if (!lru.getLogA())
+      return rw.notifyMatchFailure(lru, "already in the gated form");
+    auto xGen = lru.getX().getDefiningOp<linalg::GenericOp>();
+    auto aGen = lru.getLogA().getDefiningOp<linalg::GenericOp>();
+    if (!xGen || !aGen || !lru.getX().hasOneUse() ||
+        !lru.getLogA().hasOneUse())
+      return rw.notifyMatchFailure(lru, "x or log_a is not a single-use generic");
+    // x = sigmoid(gx) * x_raw.
+    Value gateX, raw;
+    {
+      SmallVector<Value> f;
+      productFactors(elementwiseBody(xGen), f);
+      if (f.size() != 2)
+        return rw.notifyMatchFailure(lru, "x is not sigmoid(gate_x) * x");
+      for (int i = 0; i < 2 && !gateX; ++i) {
+        int64_t g = inputIndex(xGen, matchSigmoid(f[i]));
+        int64_t r = inputIndex(xGen, f[1 - i]);
+        if (g < 0 || r < 0 || !isIdentityInput(xGen, g, lru.getX()) ||
+            !isIdentityInput(xGen, r, lru.getX()))
+          continue;
+        gateX = xGen.getDpsInputOperand(g)->get();
+        raw = xGen.getDpsInputOperand(r)->get();
+      }
+      if (!gateX)
+        return rw.notifyMatchFailure(lru, "x is not sigmoid(gate_x) * x");
+    }
+    // log_a = k * sigmoid(ga) * softplus(lam), k = -c < 0.
+    Value gateA, aParam;
+    double c = 0.0;
+    {
+      SmallVector<Value> f;
+      productFactors(elementwiseBody(aGen), f);
+      if (f.size() != 3)
+        return rw.notifyMatchFailure(lru, "log_a is not -c sigmoid(gate_a) softplus(a_param)");
+      for (Value v : f) {
+        FloatAttr k;
+        if (matchPattern(v, m_Constant(&k))) {
+          c = -k.getValueAsDouble();
+          continue;
+        }
+        if (int64_t g = inputIndex(aGen, matchSigmoid(v));
+            g >= 0 && isIdentityInput(aGen, g, lru.getX())) {
+          gateA = aGen.getDpsInputOperand(g)->get();
+          continue;
+        }
+        if (int64_t l = inputIndex(aGen, matchSoftplus(v));
+            l >= 0 && isChannelInput(aGen, l)) {
+          aParam = aGen.getDpsInputOperand(l)->get();
+          continue;
+        }
+      }
+      if (!gateA || !aParam || !(c > 0.0))
+        return rw.notifyMatchFailure(lru, "log_a is not -c sigmoid(gate_a) softplus(a_param)");
+    }
+    rw.modifyOpInPlace(lru, [&] {
+      lru.getXMutable().assign(raw);
+      lru.getLogAMutable().clear();
+      lru.getGateXMutable().assign(gateX);
+      lru.getGateAMutable().assign(gateA);
+      lru.getAParamMutable().assign(aParam);
+      lru.setCAttr(rw.getF32FloatAttr(static_cast<float>(c)));
+    });
+    return success();
+  }
+};
+
 struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    // First merge chains of element-wise generics (dt + bias, then
-    // softplus) into one body, as the patterns expect; only into
-    // element-wise consumers and only single-use producers.
+    FrozenRewritePatternSet patterns = [&] {
+      RewritePatternSet set(&getContext());
+      populateHybridFusePatterns(set);
+      return FrozenRewritePatternSet(std::move(set));
+    }();
+    // The folds first, on the generics as written (a gate's operand may be
+    // the output of another element-wise op, e.g. a bias add).
+    if (failed(applyPatternsGreedily(getOperation(), patterns)))
+      return signalPassFailure();
+    // Then merge what is still a chain of element-wise generics (dt + bias,
+    // then softplus) into one body, as the folds expect, and fold again.
+    // Only into element-wise consumers, only single-use producers.
     {
       RewritePatternSet fusion(&getContext());
       linalg::populateElementwiseOpsFusionPatterns(
@@ -390,9 +522,7 @@ struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
       if (failed(applyPatternsGreedily(getOperation(), std::move(fusion))))
         return signalPassFailure();
     }
-    RewritePatternSet patterns(&getContext());
-    populateHybridFusePatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    if (failed(applyPatternsGreedily(getOperation(), patterns)))
       return signalPassFailure();
   }
 };
@@ -402,6 +532,6 @@ struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
 void mlir::hybrid::populateHybridFusePatterns(RewritePatternSet &patterns) {
   // The skip is folded before the gate (the op applies D, then the gate).
   patterns.add<FuseScanSkip>(patterns.getContext(), /*benefit=*/2);
-  patterns.add<FuseScanDiscretisation, FuseScanGate, FuseConvActivation>(
-      patterns.getContext());
+  patterns.add<FuseScanDiscretisation, FuseScanDeltaBias, FuseScanGate,
+               FuseConvActivation, FuseLruGates>(patterns.getContext());
 }
