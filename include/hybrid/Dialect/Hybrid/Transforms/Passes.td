@@ -193,6 +193,8 @@ def HybridChunk : Pass<"hybrid-chunk", "::mlir::func::FuncOp"> {
 
     Ops with a static length of at most `chunk-size` are left alone, and so
     are ops without `RecurrenceOpInterface`. `chunk-size=0` does nothing.
+    The ops inside a chunk loop carry the unit attribute `hybrid.chunk`, so
+    running the pass again does not split them again.
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect",
