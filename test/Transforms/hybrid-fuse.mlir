@@ -335,3 +335,68 @@ func.func @do_not_fuse_lru_other_decay(%x: tensor<1x8x16xf32>, %ga: tensor<1x8x1
   %h, %s = hybrid.rg_lru x(%x : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
   return %h : tensor<1x8x16xf32>
 }
+
+// -----
+
+#id = affine_map<(b, t, h) -> (b, t, h)>
+#hd = affine_map<(b, t, h) -> (h)>
+
+// Gated DeltaNet's beta = sigmoid(b) and log_decay = -exp(A_log) *
+// softplus(a + dt_bias) (per head) become beta(b) beta_sigmoid and
+// log_decay(a) decay_a_log(A_log) decay_bias(dt_bias).
+// CHECK-LABEL: func.func @delta_activations
+// CHECK-SAME: %{{[a-z0-9]+}}: tensor<1x8x2x16xf32>, %{{[a-z0-9]+}}: tensor<1x8x2x16xf32>, %[[B:[a-z0-9]+]]: tensor<1x8x2xf32>, %[[A:[a-z0-9]+]]: tensor<1x8x2xf32>, %[[ALOG:[a-z0-9]+]]: tensor<2xf32>, %[[DTB:[a-z0-9]+]]: tensor<2xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: hybrid.delta_rule {{.*}} beta(%[[B]] : tensor<1x8x2xf32>) log_decay(%[[A]] : tensor<1x8x2xf32>) decay_a_log(%[[ALOG]] : tensor<2xf32>) decay_bias(%[[DTB]] : tensor<2xf32>) beta_sigmoid
+func.func @delta_activations(%q: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>, %b: tensor<1x8x2xf32>,
+    %a: tensor<1x8x2xf32>, %alog: tensor<2xf32>, %dtb: tensor<2xf32>) -> tensor<1x8x2x16xf32> {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<1x8x2xf32>
+  %beta = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%b : tensor<1x8x2xf32>) outs(%e : tensor<1x8x2xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %n = arith.negf %x : f32
+    %ex = math.exp %n : f32
+    %d = arith.addf %one, %ex : f32
+    %r = arith.divf %one, %d : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x2xf32>
+  %g = linalg.generic {indexing_maps = [#id, #hd, #hd, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a, %alog, %dtb : tensor<1x8x2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%e : tensor<1x8x2xf32>) {
+  ^bb0(%x: f32, %al: f32, %bb: f32, %o: f32):
+    %s = arith.addf %x, %bb : f32
+    %ex = math.exp %s : f32
+    %sp = math.log1p %ex : f32
+    %ea = math.exp %al : f32
+    %m = arith.mulf %ea, %sp : f32
+    %r = arith.negf %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x2xf32>
+  %o, %st = hybrid.delta_rule q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%v : tensor<1x8x2x16xf32>)
+      beta(%beta : tensor<1x8x2xf32>) log_decay(%g : tensor<1x8x2xf32>) -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, h) -> (b, t, h)>
+
+// A decay that is the plain negation of exp(a) (no softplus, no per-head
+// parameters) is not Gated DeltaNet's activation: log_decay stays.
+// CHECK-LABEL: func.func @do_not_fuse_other_decay
+// CHECK: %[[G:.*]] = linalg.generic
+// CHECK: hybrid.delta_rule {{.*}} log_decay(%[[G]] : tensor<1x8x2xf32>)
+// CHECK-NOT: decay_a_log
+func.func @do_not_fuse_other_decay(%q: tensor<1x8x2x16xf32>, %b: tensor<1x8x2xf32>, %a: tensor<1x8x2xf32>) -> tensor<1x8x2x16xf32> {
+  %e = tensor.empty() : tensor<1x8x2xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%a : tensor<1x8x2xf32>) outs(%e : tensor<1x8x2xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %ex = math.exp %x : f32
+    %r = arith.negf %ex : f32
+    linalg.yield %r : f32
+  } -> tensor<1x8x2xf32>
+  %o, %st = hybrid.delta_rule q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%q : tensor<1x8x2x16xf32>)
+      beta(%b : tensor<1x8x2xf32>) log_decay(%g : tensor<1x8x2xf32>) -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}

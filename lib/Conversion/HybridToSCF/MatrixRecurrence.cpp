@@ -167,8 +167,17 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
       Value beta = perChannel
                        ? e.read(op.getBeta(), {bi, t, hd, v0}, {vb})
                        : e.broadcast(e.scalar(op.getBeta(), {bi, t, hd}), {vb});
+      if (op.getBetaSigmoid())
+        beta = e.sigmoid(beta);
       if (op.getLogDecay()) {
-        Value alpha = e.exp(e.scalar(op.getLogDecay(), {bi, t, hd}));
+        Value logAlpha = e.scalar(op.getLogDecay(), {bi, t, hd});
+        if (op.getDecayALog()) {
+          // Gated DeltaNet: -exp(A_log[h]) * softplus(a + dt_bias[h]).
+          Value aLog = e.scalar(op.getDecayALog(), {hd});
+          Value bias = e.scalar(op.getDecayBias(), {hd});
+          logAlpha = e.neg(e.mul(e.exp(aLog), e.softplus(e.add(logAlpha, bias))));
+        }
+        Value alpha = e.exp(logAlpha);
         s = e.mul(s, e.broadcast(alpha, {vb, k}));
       }
       Value sk = e.sumOver(e.mul(s, e.broadcast(kv, {vb, k})), 1);

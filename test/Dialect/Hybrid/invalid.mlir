@@ -743,3 +743,33 @@ func.func @rg_lru_log_a_shape(%x: tensor<2x5x8xf32>, %la: tensor<2x5x4xf32>) {
       -> tensor<2x5x8xf32>, tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @delta_decay_half(%q: tensor<1x4x2x8xf32>, %beta: tensor<1x4x2xf32>, %a: tensor<2xf32>) {
+  // expected-error @+1 {{'decay_a_log' and 'decay_bias' go together (Gated DeltaNet's decay activation); one is missing}}
+  %o, %s = hybrid.delta_rule q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
+      beta(%beta : tensor<1x4x2xf32>) log_decay(%beta : tensor<1x4x2xf32>) decay_a_log(%a : tensor<2xf32>)
+      -> tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @delta_decay_without_log_decay(%q: tensor<1x4x2x8xf32>, %beta: tensor<1x4x2xf32>, %a: tensor<2xf32>) {
+  // expected-error @+1 {{'decay_a_log' and 'decay_bias' need 'log_decay' (the raw decay input they activate)}}
+  %o, %s = hybrid.delta_rule q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
+      beta(%beta : tensor<1x4x2xf32>) decay_a_log(%a : tensor<2xf32>) decay_bias(%a : tensor<2xf32>)
+      -> tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>
+  return
+}
+
+// -----
+
+func.func @delta_decay_heads(%q: tensor<1x4x2x8xf32>, %beta: tensor<1x4x2xf32>, %a: tensor<3xf32>) {
+  // expected-error @+1 {{'decay_a_log' dim 0 (v_heads) is 3, but 'v' dim 2 (v_heads) is 2}}
+  %o, %s = hybrid.delta_rule q(%q : tensor<1x4x2x8xf32>) k(%q : tensor<1x4x2x8xf32>) v(%q : tensor<1x4x2x8xf32>)
+      beta(%beta : tensor<1x4x2xf32>) log_decay(%beta : tensor<1x4x2xf32>) decay_a_log(%a : tensor<3xf32>) decay_bias(%a : tensor<3xf32>)
+      -> tensor<1x4x2x8xf32>, tensor<1x2x8x8xf32>
+  return
+}

@@ -71,13 +71,21 @@ func.func @delta_rule(%q: tensor<2x?x4x16xf32>, %v: tensor<2x?x4x32xf32>,
 // CHECK-LABEL: func.func @gated_delta_rule
 // CHECK: hybrid.delta_rule q(%{{.*}} : tensor<1x7x2x16xf32>) k(%{{.*}} : tensor<1x7x2x16xf32>) v(%{{.*}} : tensor<1x7x8x32xf32>) beta(%{{.*}} : tensor<1x7x8x32xf32>) log_decay(%{{.*}} : tensor<1x7x8xf32>) init(%{{.*}} : tensor<1x8x32x16xf32>) scale 2.500000e-01 -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
 // GENERIC-LABEL: sym_name = "gated_delta_rule"
-// GENERIC: "hybrid.delta_rule"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 1, 0>, scale = 2.500000e-01 : f32}>
+// CHECK: hybrid.delta_rule {{.*}} log_decay(%{{.*}} : tensor<1x7x8xf32>) decay_a_log(%{{.*}} : tensor<8xf32>) decay_bias(%{{.*}} : tensor<8xf32>) scale 2.500000e-01 beta_sigmoid -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
+// GENERIC: "hybrid.delta_rule"({{.*}}) <{operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 1, 0>, scale = 2.500000e-01 : f32}>
 func.func @gated_delta_rule(%q: tensor<1x7x2x16xf32>, %v: tensor<1x7x8x32xf32>,
     %g: tensor<1x7x8xf32>, %s0: tensor<1x8x32x16xf32>) -> tensor<1x8x32x16xf32> {
   %o, %s = hybrid.delta_rule q(%q : tensor<1x7x2x16xf32>) k(%q : tensor<1x7x2x16xf32>)
       v(%v : tensor<1x7x8x32xf32>) beta(%v : tensor<1x7x8x32xf32>)
       log_decay(%g : tensor<1x7x8xf32>) init(%s0 : tensor<1x8x32x16xf32>)
       scale 0.25 -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
+  // Beta's sigmoid and the decay activation applied by the op (keywords in
+  // any order).
+  %A = tensor.empty() : tensor<8xf32>
+  %o2, %s2 = hybrid.delta_rule q(%q : tensor<1x7x2x16xf32>) k(%q : tensor<1x7x2x16xf32>)
+      v(%v : tensor<1x7x8x32xf32>) beta(%v : tensor<1x7x8x32xf32>)
+      log_decay(%g : tensor<1x7x8xf32>) decay_a_log(%A : tensor<8xf32>) decay_bias(%A : tensor<8xf32>)
+      beta_sigmoid scale 0.25 -> tensor<1x7x8x32xf32>, tensor<1x8x32x16xf32>
   return %s : tensor<1x8x32x16xf32>
 }
 

@@ -353,6 +353,49 @@ TEST_P(DeltaRuleTest, MatchesReference) {
   EXPECT_LT(relError(outs[1], sT), kRecurrenceTol);
 }
 
+/// The activations the op applies itself: beta_sigmoid and Gated
+/// DeltaNet's decay activation, against the reference fed the activated
+/// values computed here in double precision.
+TEST_P(DeltaRuleTest, ActivationsInTheOp) {
+  DeltaCase c = GetParam();
+  if (c.perChannel)
+    return; // (the activations do not depend on beta's layout)
+  std::mt19937 rng(17 + c.t + c.v);
+  HostTensor q = random({c.b, c.t, c.hk, c.k}, rng);
+  HostTensor k = random({c.b, c.t, c.hk, c.k}, rng);
+  normalizeRows(q);
+  normalizeRows(k);
+  HostTensor v = random({c.b, c.t, c.hv, c.v}, rng);
+  HostTensor braw = random({c.b, c.t, c.hv}, rng, -3.0, 3.0);
+  HostTensor a = random({c.b, c.t, c.hv}, rng, -2.0, 2.0);
+  HostTensor aLog = random({c.hv}, rng, -2.0, 0.5);
+  HostTensor bias = random({c.hv}, rng, -1.0, 1.0);
+  HostTensor beta({c.b, c.t, c.hv}), g({c.b, c.t, c.hv});
+  for (size_t i = 0; i < braw.data.size(); ++i) {
+    size_t h = i % c.hv;
+    double x = double(a.data[i]) + bias.data[h];
+    double softplus = std::max(x, 0.0) + std::log1p(std::exp(-std::abs(x)));
+    beta.data[i] = static_cast<float>(1.0 / (1.0 + std::exp(-braw.data[i])));
+    g.data[i] = static_cast<float>(-std::exp(double(aLog.data[h])) * softplus);
+  }
+  std::vector<HostTensor *> ins{&q, &k, &v, &braw, &a, &aLog, &bias};
+  auto outs = run(
+      ins, {{c.b, c.t, c.hv, c.v}, {c.b, c.hv, c.v, c.k}},
+      [&](OpBuilder &b, Location l, ValueRange x) {
+        auto op = DeltaRuleOp::create(b, l, x[0], x[1], x[2], x[3], x[4]);
+        op.getDecayALogMutable().assign(x[5]);
+        op.getDecayBiasMutable().assign(x[6]);
+        op.setBetaSigmoid(true);
+        return SmallVector<Value>{op.getO(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor o, sT;
+  reference::deltaRule(q, k, v, beta, &g, nullptr,
+                       1.0 / std::sqrt(double(c.k)), o, sT);
+  EXPECT_LT(relError(outs[0], o), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], sT), kRecurrenceTol);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, DeltaRuleTest,
     ::testing::Values(

@@ -214,18 +214,22 @@ static void printWkvKeywords(OpAsmPrinter &printer, Operation *,
   printKeywords(printer, kWkvKeywords, {scale});
 }
 
-static const Keyword kDeltaKeywords[] = {{"scale", Keyword::Float}};
-static const StringRef kDeltaGroups[] = {"log_decay", "init", "lengths"};
-static ParseResult parseDeltaKeywords(OpAsmParser &parser, FloatAttr &scale) {
-  Attribute v[1];
+static const Keyword kDeltaKeywords[] = {{"scale", Keyword::Float},
+                                         {"beta_sigmoid", Keyword::Flag}};
+static const StringRef kDeltaGroups[] = {"log_decay", "decay_a_log",
+                                         "decay_bias", "init", "lengths"};
+static ParseResult parseDeltaKeywords(OpAsmParser &parser, FloatAttr &scale,
+                                      UnitAttr &betaSigmoid) {
+  Attribute v[2];
   if (parseKeywords(parser, kDeltaKeywords, v, kDeltaGroups))
     return failure();
   scale = slotAs<FloatAttr>(v[0]);
+  betaSigmoid = slotAs<UnitAttr>(v[1]);
   return success();
 }
 static void printDeltaKeywords(OpAsmPrinter &printer, Operation *,
-                               FloatAttr scale) {
-  printKeywords(printer, kDeltaKeywords, {scale});
+                               FloatAttr scale, UnitAttr betaSigmoid) {
+  printKeywords(printer, kDeltaKeywords, {scale, betaSigmoid});
 }
 
 static const Keyword kLruKeywords[] = {{"c", Keyword::Float, 8.0}};
@@ -752,6 +756,14 @@ LogicalResult DeltaRuleOp::verify() {
   else
     c.activation("beta", getBeta(), {"batch", "seq", "v_heads", "value_dim"});
   c.activation("log_decay", getLogDecay(), {"batch", "seq", "v_heads"});
+  if (static_cast<bool>(getDecayALog()) != static_cast<bool>(getDecayBias()))
+    return emitOpError("'decay_a_log' and 'decay_bias' go together (Gated "
+                       "DeltaNet's decay activation); one is missing");
+  if (getDecayALog() && !getLogDecay())
+    return emitOpError("'decay_a_log' and 'decay_bias' need 'log_decay' (the "
+                       "raw decay input they activate)");
+  c.param("decay_a_log", getDecayALog(), {"v_heads"});
+  c.param("decay_bias", getDecayBias(), {"v_heads"});
   c.state("initial_state", getInitialState(),
           {"batch", "v_heads", "value_dim", "key_dim"});
   c.lengths("lengths", getLengths());
@@ -792,8 +804,9 @@ void DeltaRuleOp::build(OpBuilder &b, OperationState &state, Value q,
   Type f32 = b.getF32Type();
   build(b, state, sequenceLike(v, elementOf(v)),
         tensorOf({{v, 0}, {v, 2}, {v, 3}, {k, 3}}, f32), q, k, v, beta,
-        logDecay, initialState, lengths,
-        scale ? b.getF32FloatAttr(*scale) : FloatAttr());
+        logDecay, /*decay_a_log=*/Value(), /*decay_bias=*/Value(),
+        initialState, lengths, scale ? b.getF32FloatAttr(*scale) : FloatAttr(),
+        /*beta_sigmoid=*/false);
 }
 
 //===----------------------------------------------------------------------===//

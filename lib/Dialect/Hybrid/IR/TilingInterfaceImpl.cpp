@@ -149,6 +149,8 @@ TilingDesc describe(DeltaRuleOp op) {
   else
     d.set(op.getBetaMutable(), {loop(0), full(), loop(1)});
   d.set(op.getLogDecayMutable(), {loop(0), full(), loop(1)});
+  d.set(op.getDecayALogMutable(), {loop(1)});
+  d.set(op.getDecayBiasMutable(), {loop(1)});
   d.set(op.getInitialStateMutable(), {loop(0), loop(1), loop(2), full()});
   d.set(op.getLengthsMutable(), {loop(0)});
   d.results = {value, {loop(0), loop(1), loop(2), full()}};

@@ -494,6 +494,97 @@ struct FuseLruGates : OpRewritePattern<RgLruOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// delta_rule
+//===----------------------------------------------------------------------===//
+
+/// beta = sigmoid(b) -> beta(b) beta_sigmoid.
+struct FuseDeltaBetaSigmoid : OpRewritePattern<DeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DeltaRuleOp op,
+                                PatternRewriter &rw) const override {
+    if (op.getBetaSigmoid())
+      return rw.notifyMatchFailure(op, "applies beta's sigmoid already");
+    auto generic = op.getBeta().getDefiningOp<linalg::GenericOp>();
+    if (!generic || !op.getBeta().hasOneUse())
+      return rw.notifyMatchFailure(op, "beta is not a single-use generic");
+    int64_t i = inputIndex(generic, matchSigmoid(elementwiseBody(generic)));
+    if (i < 0 || !isIdentityInput(generic, i, op.getBeta()))
+      return rw.notifyMatchFailure(op, "beta is not sigmoid(b)");
+    Value raw = generic.getDpsInputOperand(i)->get();
+    rw.modifyOpInPlace(op, [&] {
+      op.getBetaMutable().assign(raw);
+      op.setBetaSigmoid(true);
+    });
+    return success();
+  }
+};
+
+/// log_decay = -exp(A_log[h]) * softplus(a + dt_bias[h]) -> log_decay(a)
+/// decay_a_log(A_log) decay_bias(dt_bias).
+struct FuseDeltaDecay : OpRewritePattern<DeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DeltaRuleOp op,
+                                PatternRewriter &rw) const override {
+    if (!op.getLogDecay() || op.getDecayALog())
+      return rw.notifyMatchFailure(op, "no raw decay to activate");
+    auto generic = op.getLogDecay().getDefiningOp<linalg::GenericOp>();
+    if (!generic || !op.getLogDecay().hasOneUse())
+      return rw.notifyMatchFailure(op, "log_decay is not a single-use generic");
+    // -(exp(A) * sp), (-exp(A)) * sp or sp * (-exp(A)).
+    Value body = elementwiseBody(generic);
+    SmallVector<Value> factors;
+    if (Value inner = matchNeg(body)) {
+      productFactors(inner, factors);
+    } else {
+      productFactors(body, factors);
+      bool negated = false;
+      for (Value &f : factors) {
+        if (Value n = matchNeg(f); n && def<math::ExpOp>(n)) {
+          f = n;
+          negated = true;
+          break;
+        }
+      }
+      if (!negated)
+        factors.clear();
+    }
+    if (factors.size() != 2)
+      return rw.notifyMatchFailure(op, "log_decay is not -exp(A) softplus(a + b)");
+    Value aLog, raw, bias;
+    for (Value f : factors) {
+      if (auto e = def<math::ExpOp>(f)) {
+        int64_t i = inputIndex(generic, e.getOperand());
+        if (i >= 0 && isChannelInput(generic, i))
+          aLog = generic.getDpsInputOperand(i)->get();
+        continue;
+      }
+      auto add = def<arith::AddFOp>(matchSoftplus(f));
+      if (!add)
+        continue;
+      int64_t a = inputIndex(generic, add.getLhs());
+      int64_t b = inputIndex(generic, add.getRhs());
+      if (a < 0 || b < 0)
+        continue;
+      if (!isIdentityInput(generic, a, op.getLogDecay()))
+        std::swap(a, b);
+      if (isIdentityInput(generic, a, op.getLogDecay()) &&
+          isChannelInput(generic, b)) {
+        raw = generic.getDpsInputOperand(a)->get();
+        bias = generic.getDpsInputOperand(b)->get();
+      }
+    }
+    if (!aLog || !raw || !bias)
+      return rw.notifyMatchFailure(op, "log_decay is not -exp(A) softplus(a + b)");
+    rw.modifyOpInPlace(op, [&] {
+      op.getLogDecayMutable().assign(raw);
+      op.getDecayALogMutable().assign(aLog);
+      op.getDecayBiasMutable().assign(bias);
+    });
+    return success();
+  }
+};
+
 struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
   using Base::Base;
 
@@ -533,5 +624,6 @@ void mlir::hybrid::populateHybridFusePatterns(RewritePatternSet &patterns) {
   // The skip is folded before the gate (the op applies D, then the gate).
   patterns.add<FuseScanSkip>(patterns.getContext(), /*benefit=*/2);
   patterns.add<FuseScanDiscretisation, FuseScanDeltaBias, FuseScanGate,
-               FuseConvActivation, FuseLruGates>(patterns.getContext());
+               FuseConvActivation, FuseLruGates, FuseDeltaBetaSigmoid,
+               FuseDeltaDecay>(patterns.getContext());
 }

@@ -237,6 +237,12 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     S[-1] = initial_state (zeros when absent); final_state = S[T-1]
     ```
 
+    Activations the op can apply itself (what `hybrid-fuse` folds in):
+    `beta_sigmoid` takes `beta` before its sigmoid (`β = σ(beta)`), and
+    `decay_a_log`, `decay_bias` (`[Hv]`, both or neither, with `log_decay`)
+    make `log_decay` Gated DeltaNet's raw `a`:
+    `log α[t] = -exp(decay_a_log) · softplus(log_decay[t] + decay_bias)`.
+
     `beta` is either one value per head, `[B, T, Hv]` (fla, canonical), or
     one value per value channel, `[B, T, Hv, V]` (the seed library); `β ⊙ e`
     broadcasts accordingly. The op does not normalise `q` or `k`: the
@@ -264,9 +270,12 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     AnyRankedTensor:$v,
     AnyRankedTensor:$beta,
     Optional<AnyRankedTensor>:$log_decay,
+    Optional<AnyRankedTensor>:$decay_a_log,
+    Optional<AnyRankedTensor>:$decay_bias,
     Optional<AnyRankedTensor>:$initial_state,
     Optional<Hybrid_Lengths>:$lengths,
-    OptionalAttr<F32Attr>:$scale
+    OptionalAttr<F32Attr>:$scale,
+    UnitAttr:$beta_sigmoid
   );
   let results = (outs AnyRankedTensor:$o, AnyRankedTensor:$final_state);
   let assemblyFormat = [{
@@ -275,9 +284,11 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     `v` `(` $v `:` type($v) `)`
     `beta` `(` $beta `:` type($beta) `)`
     (`log_decay` `(` $log_decay^ `:` type($log_decay) `)`)?
+    (`decay_a_log` `(` $decay_a_log^ `:` type($decay_a_log) `)`)?
+    (`decay_bias` `(` $decay_bias^ `:` type($decay_bias) `)`)?
     (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    custom<DeltaKeywords>($scale)
+    custom<DeltaKeywords>($scale, $beta_sigmoid)
     attr-dict `->` type($o) `,` type($final_state)
   }];
   let extraClassDeclaration = [{
