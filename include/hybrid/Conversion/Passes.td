@@ -27,6 +27,11 @@ def ConvertHybridToSCF : Pass<"convert-hybrid-to-scf"> {
 
     The `scf.forall` loops carry no mapping: the CPU pipeline turns them into
     OpenMP work-sharing loops, and the same structure maps to GPU blocks.
+    An op that `hybrid-tile` already tiled sits in an `scf.forall` of its
+    own: its task loops are then emitted as sequential `scf.for` loops
+    inside the tile (no nested parallel regions). The pass is a dialect
+    conversion with the hybrid dialect illegal; the patterns live in one
+    file per op family (lib/Conversion/HybridToSCF/).
     Every state is f32; bf16/f16 activations are extended on load and
     truncated on store. Feature sizes that size vectors (d_state, key and
     value widths, head widths) must be static.
