@@ -59,18 +59,19 @@ func.func @attention(%q: tensor<1x64x4x8xf32>, %k: tensor<1x64x2x8xf32>, %v: ten
 // -----
 
 // Gated delta rule with 4 value heads over 2 q/k heads, tiled by the cost
-// model: one value head and 4 value rows (the lowering's row tile) per
-// tile, the q/k head of the value head's group, the per-head beta.
+// model: one value head and 8 value rows (a multiple of the lowering's
+// row tile) per tile, the q/k head of the value head's group, the per-head
+// beta.
 // CHECK-LABEL: func.func @delta_rule
 // CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x?x2x16xf32>, %{{[a-z0-9]+}}: tensor<1x?x2x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x?x4x16xf32>, %[[BETA:[a-z0-9]+]]: tensor<1x?x4xf32>, %[[G:[a-z0-9]+]]: tensor<1x?x4xf32>
-// CHECK: scf.forall (%[[H:.*]], %[[R:.*]]) = (0, 0) to (4, 16) step (1, 4)
+// CHECK: scf.forall (%[[H:.*]], %[[R:.*]]) = (0, 0) to (4, 16) step (1, 8)
 // CHECK:   tensor.extract_slice %[[Q]][0, 0, %{{.*}}, 0] [1, %{{.*}}, 1, 16]
-// CHECK:   %[[VS:.*]] = tensor.extract_slice %[[V]][0, 0, %[[H]], %[[R]]] [1, %{{.*}}, 1, 4]
+// CHECK:   %[[VS:.*]] = tensor.extract_slice %[[V]][0, 0, %[[H]], %[[R]]] [1, %{{.*}}, 1, 8]
 // CHECK:   %[[BS:.*]] = tensor.extract_slice %[[BETA]][0, 0, %[[H]]] [1, %{{.*}}, 1]
 // CHECK:   %[[GS:.*]] = tensor.extract_slice %[[G]][0, 0, %[[H]]] [1, %{{.*}}, 1]
-// CHECK:   %[[O:.*]], %[[S:.*]] = hybrid.delta_rule {{.*}} v(%[[VS]] : tensor<1x?x1x4xf32>) beta(%[[BS]] : tensor<1x?x1xf32>) log_decay(%[[GS]] : tensor<1x?x1xf32>)
-// CHECK-SAME: -> tensor<1x?x1x4xf32>, tensor<1x1x4x16xf32>
-// CHECK:   tensor.parallel_insert_slice %[[S]] into %{{.*}}[0, %[[H]], %[[R]], 0] [1, 1, 4, 16]
+// CHECK:   %[[O:.*]], %[[S:.*]] = hybrid.delta_rule {{.*}} v(%[[VS]] : tensor<1x?x1x8xf32>) beta(%[[BS]] : tensor<1x?x1xf32>) log_decay(%[[GS]] : tensor<1x?x1xf32>)
+// CHECK-SAME: -> tensor<1x?x1x8xf32>, tensor<1x1x8x16xf32>
+// CHECK:   tensor.parallel_insert_slice %[[S]] into %{{.*}}[0, %[[H]], %[[R]], 0] [1, 1, 8, 16]
 func.func @delta_rule(%q: tensor<1x?x2x16xf32>, %k: tensor<1x?x2x16xf32>, %v: tensor<1x?x4x16xf32>,
     %beta: tensor<1x?x4xf32>, %g: tensor<1x?x4xf32>) -> (tensor<1x?x4x16xf32>, tensor<1x4x16x16xf32>) {
   %o, %s = hybrid.delta_rule q(%q : tensor<1x?x2x16xf32>) k(%k : tensor<1x?x2x16xf32>) v(%v : tensor<1x?x4x16xf32>)

@@ -37,7 +37,7 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       *this, "min-tasks",
       llvm::cl::desc("Tiles per batch element hybrid-tile's cost model aims "
                      "for"),
-      llvm::cl::init(16)};
+      llvm::cl::init(8)};
   PassOptions::Option<int64_t> chunkSize{
       *this, "chunk-size",
       llvm::cl::desc("Split recurrences into chunks of this many positions "

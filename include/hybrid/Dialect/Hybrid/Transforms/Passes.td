@@ -166,7 +166,7 @@ def HybridTile : Pass<"hybrid-tile", "::mlir::func::FuncOp"> {
            "host's)">,
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
            "Value rows of a matrix state the lowering updates at once">,
-    Option<"minTasks", "min-tasks", "int64_t", /*default=*/"16",
+    Option<"minTasks", "min-tasks", "int64_t", /*default=*/"8",
            "Tiles per batch element the cost model aims for (parallelism)">,
     Option<"queryTile", "query-tile", "int64_t", /*default=*/"32",
            "Largest query tile of windowed_attention">,

@@ -43,7 +43,7 @@ struct TileCostOptions {
   /// Value rows of a matrix state the lowering updates at once.
   int64_t rowTile = 4;
   /// Tiles per batch element the model aims for.
-  int64_t minTasks = 16;
+  int64_t minTasks = 8;
   /// Largest query tile of windowed_attention.
   int64_t queryTile = 32;
 };
