@@ -198,7 +198,9 @@ loadWeights(const ModelSpec &spec, const std::vector<WeightInfo> &infos) {
   for (const WeightInfo &w : infos)
     info.push_back({w.name.c_str(), int32_t(w.shape.size()), w.shape.data()});
   hybrid_model_desc desc{"hybrid-run", spec.embedDim, spec.hiddenSize, 0, 0,
-                         int32_t(info.size()), info.data(), [](void **) {}};
+                         int32_t(info.size()), info.data(), [](void **) {},
+                         /*num_states=*/0, /*states=*/nullptr,
+                         /*prefill=*/nullptr, /*step=*/nullptr};
   hybrid_model *loaded = nullptr;
   if (hybrid_model_create_from_file(&desc, weightsFile.c_str(), &loaded) !=
       HYBRID_OK)
