@@ -189,6 +189,28 @@ bool isChannelInput(linalg::GenericOp generic, int64_t i) {
          type.getRank() == 1 && type.getElementType().isF32();
 }
 
+/// For a binary op `bin` of `generic`'s body whose operands are two block
+/// arguments, in either order: one read element-wise with the type of
+/// `like`, the other a per-channel vector. Returns (element-wise input,
+/// per-channel input), or nulls.
+template <typename BinOp>
+std::pair<Value, Value> matchWithChannel(linalg::GenericOp generic, Value bin,
+                                         Value like) {
+  auto op = def<BinOp>(bin);
+  if (!op)
+    return {};
+  int64_t a = inputIndex(generic, op.getLhs());
+  int64_t b = inputIndex(generic, op.getRhs());
+  if (a < 0 || b < 0)
+    return {};
+  if (!isIdentityInput(generic, a, like))
+    std::swap(a, b);
+  if (!isIdentityInput(generic, a, like) || !isChannelInput(generic, b))
+    return {};
+  return {generic.getDpsInputOperand(a)->get(),
+          generic.getDpsInputOperand(b)->get()};
+}
+
 /// `v` is defined before `op` (so `op` may use it).
 bool dominates(Value v, Operation *op) {
   return DominanceInfo(op).properlyDominates(v, op);
@@ -217,20 +239,11 @@ struct FuseScanDiscretisation : OpRewritePattern<SsmScanOp> {
       if (!isIdentityInput(generic, i, scan.getDelta()))
         return rw.notifyMatchFailure(scan, "dt is not read element-wise");
       dt = generic.getDpsInputOperand(i)->get();
-    } else if (auto add = def<arith::AddFOp>(x)) {
-      int64_t a = inputIndex(generic, add.getLhs());
-      int64_t b = inputIndex(generic, add.getRhs());
-      if (a < 0 || b < 0)
-        return rw.notifyMatchFailure(scan, "softplus of other math");
-      if (!isIdentityInput(generic, a, scan.getDelta()))
-        std::swap(a, b);
-      if (!isIdentityInput(generic, a, scan.getDelta()) ||
-          !isChannelInput(generic, b))
-        return rw.notifyMatchFailure(scan, "not dt[b,t,c] + bias[c]");
-      dt = generic.getDpsInputOperand(a)->get();
-      bias = generic.getDpsInputOperand(b)->get();
     } else {
-      return rw.notifyMatchFailure(scan, "softplus of other math");
+      std::tie(dt, bias) =
+          matchWithChannel<arith::AddFOp>(generic, x, scan.getDelta());
+      if (!dt)
+        return rw.notifyMatchFailure(scan, "not softplus(dt[b,t,c] + bias[c])");
     }
     rw.modifyOpInPlace(scan, [&] {
       scan.getDeltaMutable().assign(dt);
@@ -253,20 +266,10 @@ struct FuseScanDeltaBias : OpRewritePattern<SsmScanOp> {
     auto generic = scan.getDelta().getDefiningOp<linalg::GenericOp>();
     if (!generic || !scan.getDelta().hasOneUse())
       return rw.notifyMatchFailure(scan, "delta is not a single-use generic");
-    auto add = def<arith::AddFOp>(elementwiseBody(generic));
-    if (!add)
-      return rw.notifyMatchFailure(scan, "delta is not dt + bias");
-    int64_t a = inputIndex(generic, add.getLhs());
-    int64_t b = inputIndex(generic, add.getRhs());
-    if (a < 0 || b < 0)
-      return rw.notifyMatchFailure(scan, "delta is not dt + bias");
-    if (!isIdentityInput(generic, a, scan.getDelta()))
-      std::swap(a, b);
-    if (!isIdentityInput(generic, a, scan.getDelta()) ||
-        !isChannelInput(generic, b))
+    auto [dt, bias] = matchWithChannel<arith::AddFOp>(
+        generic, elementwiseBody(generic), scan.getDelta());
+    if (!dt)
       return rw.notifyMatchFailure(scan, "not dt[b,t,c] + bias[c]");
-    Value dt = generic.getDpsInputOperand(a)->get();
-    Value bias = generic.getDpsInputOperand(b)->get();
     // Without the softplus in the op, delta = dt + bias is the same either
     // way; with it, softplus(dt + bias) is what the op computes.
     rw.modifyOpInPlace(scan, [&] {
@@ -307,19 +310,10 @@ Value matchSkip(linalg::GenericOp generic, Value expr, SsmScanOp scan) {
     return {};
   for (auto [yv, prod] : {std::pair(add.getLhs(), add.getRhs()),
                           std::pair(add.getRhs(), add.getLhs())}) {
-    auto mul = def<arith::MulFOp>(prod);
-    if (!mul || !isScanOutput(generic, yv, scan))
+    if (!isScanOutput(generic, yv, scan))
       continue;
-    int64_t a = inputIndex(generic, mul.getLhs());
-    int64_t b = inputIndex(generic, mul.getRhs());
-    if (a < 0 || b < 0)
-      continue;
-    if (!isChannelInput(generic, a))
-      std::swap(a, b);
-    Value d = generic.getDpsInputOperand(a)->get();
-    Value u = generic.getDpsInputOperand(b)->get();
-    if (isChannelInput(generic, a) && u == scan.getU() &&
-        isIdentityInput(generic, b, scan.getU()) && dominates(d, scan))
+    auto [u, d] = matchWithChannel<arith::MulFOp>(generic, prod, scan.getU());
+    if (u && u == scan.getU() && dominates(d, scan))
       return d;
   }
   return {};
@@ -559,19 +553,11 @@ struct FuseDeltaDecay : OpRewritePattern<DeltaRuleOp> {
           aLog = generic.getDpsInputOperand(i)->get();
         continue;
       }
-      auto add = def<arith::AddFOp>(matchSoftplus(f));
-      if (!add)
-        continue;
-      int64_t a = inputIndex(generic, add.getLhs());
-      int64_t b = inputIndex(generic, add.getRhs());
-      if (a < 0 || b < 0)
-        continue;
-      if (!isIdentityInput(generic, a, op.getLogDecay()))
-        std::swap(a, b);
-      if (isIdentityInput(generic, a, op.getLogDecay()) &&
-          isChannelInput(generic, b)) {
-        raw = generic.getDpsInputOperand(a)->get();
-        bias = generic.getDpsInputOperand(b)->get();
+      if (auto [x, b] = matchWithChannel<arith::AddFOp>(
+              generic, matchSoftplus(f), op.getLogDecay());
+          x) {
+        raw = x;
+        bias = b;
       }
     }
     if (!aLog || !raw || !bias)
