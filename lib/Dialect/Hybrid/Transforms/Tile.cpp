@@ -143,13 +143,13 @@ mlir::hybrid::getDefaultTileSizes(Operation *op,
         return {1, 1, qt};
       })
       .Case<LayerNormOp, RmsNormOp>([&](Operation *) -> SmallVector<int64_t> {
+        // Rows: 1 along every leading dim, up to 8 along the last one.
         auto type = cast<RankedTensorType>(op->getOperand(0).getType());
         SmallVector<int64_t> t(type.getRank() - 1, 1);
-        if (!t.empty())
-          t.back() = type.getRank() >= 2 &&
-                             !ShapedType::isDynamic(type.getDimSize(type.getRank() - 2))
-                         ? std::min<int64_t>(type.getDimSize(type.getRank() - 2), 8)
-                         : 8;
+        if (!t.empty()) {
+          int64_t rows = type.getDimSize(type.getRank() - 2);
+          t.back() = ShapedType::isDynamic(rows) ? 8 : std::min<int64_t>(rows, 8);
+        }
         return t;
       })
       .Default([](Operation *) { return failure(); });
