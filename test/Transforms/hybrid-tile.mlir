@@ -1,4 +1,4 @@
-// RUN: hybrid-opt %s --hybrid-tile="vector-width=8" --canonicalize --cse -split-input-file | FileCheck %s
+// RUN: hybrid-opt %s --hybrid-tile="vector-width=8 row-tile=8" --canonicalize --cse -split-input-file | FileCheck %s
 // RUN: hybrid-opt %s --hybrid-tile="vector-width=8 ops=hybrid.rg_lru" -split-input-file | FileCheck %s --check-prefix=ONLY
 
 // ssm_scan with two B/C groups of 16 channels, tiled (batch 1, channels 8)

@@ -47,8 +47,9 @@ def ConvertHybridToSCF : Pass<"convert-hybrid-to-scf"> {
   let options = [
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
            "Lanes of the channel and row tiles of the recurrences">,
-    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
-           "Rows of a matrix state (wkv, delta_rule) one task updates">
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"64",
+           "Value rows of a matrix state (wkv, delta_rule) one task updates, "
+           "as vector lanes: the task keeps a keys x rows tile">
   ];
 }
 

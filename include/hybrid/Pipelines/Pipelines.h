@@ -59,8 +59,10 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::init(8)};
   PassOptions::Option<int64_t> rowTile{
       *this, "row-tile",
-      llvm::cl::desc("Rows of a matrix state (wkv, delta_rule) per task"),
-      llvm::cl::init(4)};
+      llvm::cl::desc("Value rows of a matrix state (wkv, delta_rule) a task "
+                     "updates, as vector lanes (the state tile is keys x "
+                     "rows)"),
+      llvm::cl::init(64)};
   PassOptions::Option<bool> openmp{
       *this, "openmp",
       llvm::cl::desc("Run the parallel loops on all cores through OpenMP "

@@ -33,19 +33,75 @@ namespace {
 //===----------------------------------------------------------------------===//
 // Matrix-state recurrences: wkv, delta_rule
 //===----------------------------------------------------------------------===//
+//
+// A task owns `lanes` value rows of one head's state S [V x K]. It keeps
+// them transposed, as a [K x lanes] tile whose row k holds S[v0 : v0 +
+// lanes, k]: every per-step product with a key-sized vector (S k, S q,
+// S r, S a) is then a chain of vector FMAs down the key rows (row k times
+// the broadcast scalar k[k]) instead of a horizontal sum per value row, and
+// every update (S += e kᵀ, S diag(w)) is one FMA per key row. The tile
+// lives in memory (16 KB for 64 x 64: L1), read and written row by row by
+// loops over the keys; the time loop carries it.
 
-/// The shared skeleton of the matrix-state recurrences: tasks (batch, value
-/// head, row tile of `vb` value rows), state tile vector<vb x K>, output
-/// [B, T, H, V]. `step` computes one time step: given the head, time, first
-/// row and state, it returns (new state, output rows).
+/// What one time step of a matrix recurrence computes, given the task's
+/// batch element, value head, time, first value row and state tile: the
+/// new state tile and the output rows (vector<lanes>).
 using MatrixStep = function_ref<std::pair<Value, Value>(
     Emit &, Value bi, Value head, Value t, Value v0, Value state)>;
 
+/// Row `k` of a [K x lanes] state tile.
+Value readRow(Emit &e, Value tile, Value k) {
+  auto tt = cast<RankedTensorType>(tile.getType());
+  auto vt = VectorType::get({tt.getDimSize(1)}, tt.getElementType());
+  Value pad = e.cst(tt.getElementType(), 0.0);
+  return vector::TransferReadOp::create(
+      e.b, e.loc, vt, tile, ValueRange{k, e.idx(0)}, pad,
+      AffineMap::getMinorIdentityMap(2, 1, e.b.getContext()),
+      ArrayRef<bool>{true});
+}
+Value writeRow(Emit &e, Value row, Value tile, Value k) {
+  return vector::TransferWriteOp::create(
+             e.b, e.loc, row, tile, ValueRange{k, e.idx(0)},
+             AffineMap::getMinorIdentityMap(2, 1, e.b.getContext()),
+             ArrayRef<bool>{true})
+      .getResult();
+}
+
+/// for k in [0, K): iter = body(k, iter); returns the final values.
+SmallVector<Value>
+forKeys(Emit &e, int64_t keys, ValueRange inits,
+        function_ref<SmallVector<Value>(Emit &, Value k, ValueRange)> body) {
+  auto loop = scf::ForOp::create(
+      e.b, e.loc, e.idx(0), e.idx(keys), e.idx(1), inits,
+      [&](OpBuilder &b, Location l, Value k, ValueRange it) {
+        Emit inner{b, l};
+        scf::YieldOp::create(b, l, body(inner, k, it));
+      });
+  return loop.getResults();
+}
+
+/// Σ_k tile[k, :] · x(k): the product of the state with a key-sized
+/// vector, one FMA per key row.
+Value rowsTimes(Emit &e, Value tile, int64_t keys, int64_t lanes,
+                function_ref<Value(Emit &, Value k)> x) {
+  Value zero = e.cst(VectorType::get({lanes}, e.f32()), 0.0);
+  return forKeys(e, keys, zero,
+                 [&](Emit &e, Value k, ValueRange it) -> SmallVector<Value> {
+                   Value row = readRow(e, tile, k);
+                   Value xk = e.broadcast(x(e, k), {lanes});
+                   return {vector::FMAOp::create(e.b, e.loc, row, xk, it[0])};
+                 })
+      .front();
+}
+
+Value fma(Emit &e, Value a, Value b, Value c) {
+  return vector::FMAOp::create(e.b, e.loc, a, b, c);
+}
+
 Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
                             Value values, Value initState, Value lengths,
-                            Type outElt,
-                            int64_t keyDim, int64_t vb, MatrixStep step,
-                            ValueRange &results) {
+                            Type outElt, int64_t keyDim, int64_t lanes,
+                            MatrixStep step, ValueRange &results) {
   Emit e{rw, loc};
   Value batch = e.dim(values, 0), seq = e.dim(seqLike, 1);
   Value heads = e.dim(values, 2), vdim = e.dim(values, 3);
@@ -55,24 +111,37 @@ Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
   Value sInit = e.empty({e.dimOF(values, 0), e.dimOF(values, 2),
                          e.dimOF(values, 3), rw.getIndexAttr(keyDim)},
                         e.f32());
+  MLIRContext *ctx = rw.getContext();
+  // A value-row column of a state tensor [B, H, V, K] read as lanes.
+  AffineMap column = AffineMap::get(4, 0, {getAffineDimExpr(2, ctx)}, ctx);
   auto forall = scf::ForallOp::create(
-      rw, loc, SmallVector<OpFoldResult>{batch, heads, e.ceilDiv(vdim, vb)},
+      rw, loc, SmallVector<OpFoldResult>{batch, heads, e.ceilDiv(vdim, lanes)},
       ValueRange{oInit, sInit}, std::nullopt,
       [&](OpBuilder &b, Location l, ValueRange args) {
         Emit e{b, l};
-        Value bi = args[0], hd = args[1], v0 = e.muli(args[2], e.idx(vb));
-        Value vs = e.mini(e.subi(vdim, v0), e.idx(vb));
+        Value bi = args[0], hd = args[1], v0 = e.muli(args[2], e.idx(lanes));
+        Value vs = e.mini(e.subi(vdim, v0), e.idx(lanes));
         Value zero = e.idx(0);
-        Value s0 = initState
-                       ? e.read(initState, {bi, hd, v0, zero}, {vb, keyDim})
-                       : e.cst(VectorType::get({vb, keyDim}, e.f32()), 0.0);
+        // The transposed tile: row k = S[v0 : v0 + lanes, k] (zeros past V).
+        Value tile = e.empty({b.getIndexAttr(keyDim), b.getIndexAttr(lanes)},
+                             e.f32());
+        tile = forKeys(e, keyDim, tile,
+                       [&](Emit &e, Value k, ValueRange it) -> SmallVector<Value> {
+                         Value col =
+                             initState
+                                 ? e.read(initState, {bi, hd, v0, k}, {lanes},
+                                          column)
+                                 : e.cst(VectorType::get({lanes}, e.f32()), 0.0);
+                         return {writeRow(e, col, it[0], k)};
+                       })
+                   .front();
         SmallVector<OpFoldResult> off{bi, b.getIndexAttr(0), hd, v0};
         SmallVector<OpFoldResult> sz{b.getIndexAttr(1), seq,
                                      b.getIndexAttr(1), vs};
         Value tileOut = e.slice(args[3], off, sz);
         auto loop = scf::ForOp::create(
             b, l, zero, e.seqLength(lengths, bi, seq), e.idx(1),
-            ValueRange{s0, tileOut},
+            ValueRange{tile, tileOut},
             [&](OpBuilder &b, Location l, Value t, ValueRange it) {
               Emit e{b, l};
               auto [s, o] = step(e, bi, hd, t, v0, it[0]);
@@ -82,8 +151,16 @@ Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
         SmallVector<OpFoldResult> sOff{bi, hd, v0, b.getIndexAttr(0)};
         SmallVector<OpFoldResult> sSz{b.getIndexAttr(1), b.getIndexAttr(1), vs,
                                       b.getIndexAttr(keyDim)};
-        Value sTile = e.write(loop.getResult(0), e.slice(args[4], sOff, sSz),
-                              {e.idx(0), e.idx(0), e.idx(0), e.idx(0)});
+        Value finalTile = loop.getResult(0);
+        Value sTile =
+            forKeys(e, keyDim, e.slice(args[4], sOff, sSz),
+                    [&](Emit &e, Value k, ValueRange it) -> SmallVector<Value> {
+                      Value row = readRow(e, finalTile, k);
+                      return {e.write(row, it[0], {e.idx(0), e.idx(0),
+                                                   e.idx(0), k},
+                                      column)};
+                    })
+                .front();
         auto term = scf::InParallelOp::create(b, l);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(term.getBody());
@@ -94,6 +171,15 @@ Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
   return forall.getResult(0);
 }
 
+/// Value lanes per task: the row-tile option, or V rounded up to 8 when
+/// that is smaller.
+int64_t valueLanes(Value values, int64_t rowTile) {
+  int64_t v = staticDim(values, 3);
+  if (ShapedType::isDynamic(v))
+    return rowTile;
+  return std::max<int64_t>(1, std::min(rowTile, (v + 7) / 8 * 8));
+}
+
 struct LowerWkv : OpRewritePattern<WkvOp> {
   LowerWkv(MLIRContext *ctx, const HybridToSCFOptions &o)
       : OpRewritePattern(ctx), opts(o) {}
@@ -101,41 +187,69 @@ struct LowerWkv : OpRewritePattern<WkvOp> {
 
   LogicalResult matchAndRewrite(WkvOp op, PatternRewriter &rw) const override {
     int64_t k = staticDim(op.getR(), 3);
-    int64_t vb = opts.rowTile;
+    int64_t lanes = valueLanes(op.getV(), opts.rowTile);
     double scale = op.getScale().convertToDouble();
     bool v7 = op.getVariant() == WkvVariant::rwkv7;
     auto step = [&](Emit &e, Value bi, Value hd, Value t, Value v0,
                     Value s) -> std::pair<Value, Value> {
       Value zero = e.idx(0);
-      Value r = e.read(op.getR(), {bi, t, hd, zero}, {k});
-      if (scale != 1.0)
-        r = e.mul(r, e.cstLike(r, scale));
-      Value kv = e.read(op.getK(), {bi, t, hd, zero}, {k});
+      auto at = [&](Value tensor) {
+        return [&, tensor](Emit &e, Value kk) {
+          return e.scalar(tensor, {bi, t, hd, kk});
+        };
+      };
+      // The decays of this step, once for all lanes.
       Value decay = e.exp(e.read(op.getLogDecay(), {bi, t, hd, zero}, {k}));
-      Value vv = e.read(op.getV(), {bi, t, hd, v0}, {vb});
+      Value vv = e.read(op.getV(), {bi, t, hd, v0}, {lanes});
+      Value zeroRow = e.cst(VectorType::get({lanes}, e.f32()), 0.0);
       if (!v7) {
-        // o = S r + v (u . (k * r)), read before the update.
-        Value o = e.sumOver(e.mul(s, e.broadcast(r, {vb, k})), 1);
+        // o = scale · (S r + v (u · (k ⊙ r))), S before the update;
+        // S ← S diag(w) + v kᵀ, i.e. row k: row · w[k] + k[k] · v.
+        Value r = e.read(op.getR(), {bi, t, hd, zero}, {k});
+        Value kv = e.read(op.getK(), {bi, t, hd, zero}, {k});
         Value u = e.read(op.getBonus(), {hd, zero}, {k});
         Value bonus = e.sum(e.mul(u, e.mul(kv, r)));
-        o = e.add(o, e.mul(vv, e.broadcast(bonus, {vb})));
-        s = e.outer(vv, kv, e.mul(s, e.broadcast(decay, {vb, k})));
-        return {s, o};
+        SmallVector<Value> res = forKeys(
+            e, k, ValueRange{s, zeroRow},
+            [&](Emit &e, Value kk, ValueRange it) -> SmallVector<Value> {
+              Value row = readRow(e, it[0], kk);
+              Value o = fma(e, row, e.broadcast(at(op.getR())(e, kk), {lanes}),
+                            it[1]);
+              Value w = e.broadcast(
+                  vector::ExtractOp::create(e.b, e.loc, decay, kk), {lanes});
+              Value kv = e.broadcast(at(op.getK())(e, kk), {lanes});
+              Value nrow = fma(e, row, w, e.mul(kv, vv));
+              return {writeRow(e, nrow, it[0], kk), o};
+            });
+        Value o = fma(e, vv, e.broadcast(bonus, {lanes}), res[1]);
+        if (scale != 1.0)
+          o = e.mul(o, e.cstLike(o, scale));
+        return {res[0], o};
       }
-      // S = S diag(w) + (S a) b^T + v k^T; o = S r.
-      Value a = e.read(op.getA(), {bi, t, hd, zero}, {k});
-      Value bb = e.read(op.getB(), {bi, t, hd, zero}, {k});
-      Value sa = e.sumOver(e.mul(s, e.broadcast(a, {vb, k})), 1);
-      Value sNew = e.mul(s, e.broadcast(decay, {vb, k}));
-      sNew = e.outer(sa, bb, sNew);
-      sNew = e.outer(vv, kv, sNew);
-      Value o = e.sumOver(e.mul(sNew, e.broadcast(r, {vb, k})), 1);
-      return {sNew, o};
+      // S ← S diag(w) + (S a) bᵀ + v kᵀ; o = scale · S r.
+      Value sa = rowsTimes(e, s, k, lanes, at(op.getA()));
+      SmallVector<Value> res = forKeys(
+          e, k, ValueRange{s, zeroRow},
+          [&](Emit &e, Value kk, ValueRange it) -> SmallVector<Value> {
+            Value row = readRow(e, it[0], kk);
+            Value w = e.broadcast(
+                vector::ExtractOp::create(e.b, e.loc, decay, kk), {lanes});
+            Value bk = e.broadcast(at(op.getB())(e, kk), {lanes});
+            Value kv = e.broadcast(at(op.getK())(e, kk), {lanes});
+            Value nrow = fma(e, kv, vv, fma(e, bk, sa, e.mul(row, w)));
+            Value o = fma(e, nrow, e.broadcast(at(op.getR())(e, kk), {lanes}),
+                          it[1]);
+            return {writeRow(e, nrow, it[0], kk), o};
+          });
+      Value o = res[1];
+      if (scale != 1.0)
+        o = e.mul(o, e.cstLike(o, scale));
+      return {res[0], o};
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getR(), op.getV(),
                           op.getInitialState(), op.getLengths(),
-                          getElementTypeOrSelf(op.getO().getType()), k, vb,
+                          getElementTypeOrSelf(op.getO().getType()), k, lanes,
                           step, results);
     rw.replaceOp(op, results);
     return success();
@@ -150,7 +264,7 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
   LogicalResult matchAndRewrite(DeltaRuleOp op,
                                 PatternRewriter &rw) const override {
     int64_t k = staticDim(op.getK(), 3);
-    int64_t vb = opts.rowTile;
+    int64_t lanes = valueLanes(op.getV(), opts.rowTile);
     double scale = op.getEffectiveScale();
     Emit outer{rw, op.getLoc()};
     // Value head j reads q/k head j / (Hv / Hk).
@@ -158,17 +272,20 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
     bool perChannel = op.hasPerChannelBeta();
     auto step = [&](Emit &e, Value bi, Value hd, Value t, Value v0,
                     Value s) -> std::pair<Value, Value> {
-      Value zero = e.idx(0);
       Value hq = e.divi(hd, groupSize);
-      Value q = e.read(op.getQ(), {bi, t, hq, zero}, {k});
-      q = e.mul(q, e.cstLike(q, scale));
-      Value kv = e.read(op.getK(), {bi, t, hq, zero}, {k});
-      Value vv = e.read(op.getV(), {bi, t, hd, v0}, {vb});
+      auto at = [&](Value tensor) {
+        return [&, tensor](Emit &e, Value kk) {
+          return e.scalar(tensor, {bi, t, hq, kk});
+        };
+      };
+      Value vv = e.read(op.getV(), {bi, t, hd, v0}, {lanes});
       Value beta = perChannel
-                       ? e.read(op.getBeta(), {bi, t, hd, v0}, {vb})
-                       : e.broadcast(e.scalar(op.getBeta(), {bi, t, hd}), {vb});
+                       ? e.read(op.getBeta(), {bi, t, hd, v0}, {lanes})
+                       : e.broadcast(e.scalar(op.getBeta(), {bi, t, hd}), {lanes});
       if (op.getBetaSigmoid())
         beta = e.sigmoid(beta);
+      // S' = α S: S' k = α (S k), and row k of S' is α · row.
+      Value alpha;
       if (op.getLogDecay()) {
         Value logAlpha = e.scalar(op.getLogDecay(), {bi, t, hd});
         if (op.getDecayALog()) {
@@ -177,19 +294,33 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
           Value bias = e.scalar(op.getDecayBias(), {hd});
           logAlpha = e.neg(e.mul(e.exp(aLog), e.softplus(e.add(logAlpha, bias))));
         }
-        Value alpha = e.exp(logAlpha);
-        s = e.mul(s, e.broadcast(alpha, {vb, k}));
+        alpha = e.broadcast(e.exp(logAlpha), {lanes});
       }
-      Value sk = e.sumOver(e.mul(s, e.broadcast(kv, {vb, k})), 1);
+      Value sk = rowsTimes(e, s, k, lanes, at(op.getK()));
+      if (alpha)
+        sk = e.mul(alpha, sk);
+      // e = β ⊙ (v − S' k); row k ← α·row + k[k]·e; o = scale · Σ_k row·q[k].
       Value err = e.mul(beta, e.sub(vv, sk));
-      s = e.outer(err, kv, s);
-      Value o = e.sumOver(e.mul(s, e.broadcast(q, {vb, k})), 1);
-      return {s, o};
+      Value zeroRow = e.cst(VectorType::get({lanes}, e.f32()), 0.0);
+      SmallVector<Value> res = forKeys(
+          e, k, ValueRange{s, zeroRow},
+          [&](Emit &e, Value kk, ValueRange it) -> SmallVector<Value> {
+            Value row = readRow(e, it[0], kk);
+            if (alpha)
+              row = e.mul(alpha, row);
+            Value kv = e.broadcast(at(op.getK())(e, kk), {lanes});
+            Value nrow = fma(e, kv, err, row);
+            Value o = fma(e, nrow, e.broadcast(at(op.getQ())(e, kk), {lanes}),
+                          it[1]);
+            return {writeRow(e, nrow, it[0], kk), o};
+          });
+      Value o = e.mul(res[1], e.cstLike(res[1], scale));
+      return {res[0], o};
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getQ(), op.getV(),
                           op.getInitialState(), op.getLengths(),
-                          getElementTypeOrSelf(op.getO().getType()), k, vb,
+                          getElementTypeOrSelf(op.getO().getType()), k, lanes,
                           step, results);
     rw.replaceOp(op, results);
     return success();

@@ -28,13 +28,17 @@ func.func @ssm_scan(%u: tensor<2x?x24xf32>, %A: tensor<24x16xf32>, %B: tensor<2x
 
 // -----
 
-// Matrix states: tasks (batch, head, row tile), state vector<rows x K>.
+// Matrix states: tasks (batch, head, value-row tile); the state tile is
+// kept transposed, keys x value lanes ([16 x 8] here), and carried through
+// time; S k and S q are FMA chains down its key rows.
 // CHECK-LABEL: func.func @delta_rule
 // CHECK: scf.forall ({{.*}}) in ({{.*}}, {{.*}}, {{.*}})
-// CHECK: scf.for {{.*}} -> (vector<4x16xf32>, tensor<1x?x1x?xf32>)
-// CHECK: vector.outerproduct {{.*}} : vector<4xf32>, vector<16xf32>
+// CHECK: scf.for {{.*}} -> (tensor<16x8xf32>, tensor<1x?x1x?xf32>)
+// CHECK:   scf.for {{.*}} -> (vector<8xf32>)
+// CHECK:     vector.fma {{.*}} : vector<8xf32>
+// CHECK:   scf.for {{.*}} -> (tensor<16x8xf32>, vector<8xf32>)
 // WIDE-LABEL: func.func @delta_rule
-// WIDE: -> (vector<2x16xf32>, tensor<1x?x1x?xf32>)
+// WIDE: scf.for {{.*}} -> (tensor<16x2xf32>, tensor<1x?x1x?xf32>)
 func.func @delta_rule(%q: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %beta: tensor<1x?x2xf32>)
     -> tensor<1x?x2x8xf32> {
   %o, %s = hybrid.delta_rule q(%q : tensor<1x?x2x16xf32>) k(%q : tensor<1x?x2x16xf32>)
@@ -133,25 +137,42 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
 
 // -----
 
-// RWKV-6: tasks (batch, head, row tile); the state tile vector<4 x K> read
-// from the initial state, carried through time, decayed by exp(log_decay)
-// and updated by v ⊗ k; the read-out S·r + v (u · (k ⊙ r)) is written per
-// step; the final state tile is written from the loop's state.
+// RWKV-6: one task per head (8 value rows as lanes). The transposed state
+// tile [K x lanes] is filled column by column from the initial state,
+// carried through time, and per key row k decayed by exp(log_decay[k]) and
+// updated by k[k] · v while S·r accumulates from the rows before the
+// update; the read-out adds v (u · (k ⊙ r)); the final tile is written back
+// column by column.
 // CANON-LABEL: func.func @wkv
 // CANON-SAME: %[[R:[a-z0-9]+]]: tensor<1x?x2x16xf32>, %[[V:[a-z0-9]+]]: tensor<1x?x2x8xf32>, %[[U:[a-z0-9]+]]: tensor<2x16xf32>, %[[S0:[a-z0-9]+]]: tensor<1x2x8x16xf32>
-// CANON: scf.forall (%[[H:[a-z0-9_]+]], %[[ROW:[a-z0-9_]+]]) in (2, 2) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}, %[[SO:[a-z0-9_]+]] = %{{.*}})
-// CANON:   %[[INIT:[a-z0-9_]+]] = vector.transfer_read %[[S0]][%{{.*}}, %[[H]], %{{.*}}, %{{.*}}], {{.*}} : tensor<1x2x8x16xf32>, vector<4x16xf32>
-// CANON:   %[[LOOP:[a-z0-9_]+]]:2 = scf.for %[[T:[a-z0-9_]+]] = {{.*}} iter_args(%[[S:[a-z0-9_]+]] = %[[INIT]], %{{.*}} = %{{.*}}) -> (vector<4x16xf32>, tensor<1x?x1x?xf32>)
+// CANON: scf.forall (%[[H:[a-z0-9_]+]]) in (2) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}}, %[[SO:[a-z0-9_]+]] = %{{.*}})
+// CANON:   %[[INIT:[a-z0-9_]+]] = scf.for %[[K0:[a-z0-9_]+]] = {{.*}} iter_args(%[[TI:[a-z0-9_]+]] = %{{.*}}) -> (tensor<16x8xf32>)
+// CANON:     %[[COL:[a-z0-9_]+]] = vector.transfer_read %[[S0]][%{{.*}}, %[[H]], %{{.*}}, %[[K0]]]{{.*}}permutation_map
+// CANON:     vector.transfer_write %[[COL]], %[[TI]][%[[K0]], %{{.*}}]
+// CANON:   %[[LOOP:[a-z0-9_]+]]:2 = scf.for %[[T:[a-z0-9_]+]] = {{.*}} iter_args(%[[S:[a-z0-9_]+]] = %[[INIT]], %{{.*}} = %{{.*}}) -> (tensor<16x8xf32>, tensor<1x?x1x8xf32>)
 // CANON:     %[[RK:[a-z0-9_]+]] = vector.transfer_read %[[R]][%{{.*}}, %[[T]], %[[H]], %{{.*}}]
 // CANON:     %[[W:[a-z0-9_]+]] = math.exp %[[RK]] : vector<16xf32>
-// CANON:     %[[VT:[a-z0-9_]+]] = vector.transfer_read %[[V]][%{{.*}}, %[[T]], %[[H]], %{{.*}}]{{.*}} vector<4xf32>
-// CANON:     vector.multi_reduction <add>, %{{.*}} [1] : vector<4x16xf32> to vector<4xf32>
+// CANON:     %[[VT:[a-z0-9_]+]] = vector.transfer_read %[[V]][%{{.*}}, %[[T]], %[[H]], %{{.*}}]{{.*}} vector<8xf32>
 // CANON:     vector.transfer_read %[[U]][%[[H]], %{{.*}}]
-// CANON:     %[[DW:[a-z0-9_]+]] = vector.broadcast %[[W]] : vector<16xf32> to vector<4x16xf32>
-// CANON:     %[[DEC:[a-z0-9_]+]] = arith.mulf %[[S]], %[[DW]] : vector<4x16xf32>
-// CANON:     %[[NEW:[a-z0-9_]+]] = vector.outerproduct %[[VT]], %[[RK]], %[[DEC]] {kind = #vector.kind<add>} : vector<4xf32>, vector<16xf32>
-// CANON:     scf.yield %[[NEW]], %{{.*}} : vector<4x16xf32>, tensor<1x?x1x?xf32>
-// CANON:   vector.transfer_write %[[LOOP]]#0, %{{.*}} : vector<4x16xf32>, tensor<1x1x?x16xf32>
+// CANON:     %[[BONUS:[a-z0-9_]+]] = vector.reduction <add>
+// CANON:     %[[KEYS:[a-z0-9_]+]]:2 = scf.for %[[KK:[a-z0-9_]+]] = {{.*}} iter_args(%[[ST:[a-z0-9_]+]] = %[[S]], %[[ACC:[a-z0-9_]+]] = %{{.*}}) -> (tensor<16x8xf32>, vector<8xf32>)
+// CANON:       %[[ROW:[a-z0-9_]+]] = vector.transfer_read %[[ST]][%[[KK]], %{{.*}}]
+// CANON:       %[[RS:[a-z0-9_]+]] = tensor.extract %[[R]][%{{.*}}, %[[T]], %[[H]], %[[KK]]]
+// CANON:       %[[RB:[a-z0-9_]+]] = vector.broadcast %[[RS]]
+// CANON:       %[[SR:[a-z0-9_]+]] = vector.fma %[[ROW]], %[[RB]], %[[ACC]]
+// CANON:       %[[WK:[a-z0-9_]+]] = vector.extract %[[W]][%[[KK]]]
+// CANON:       %[[WB:[a-z0-9_]+]] = vector.broadcast %[[WK]]
+// CANON:       %[[KV:[a-z0-9_]+]] = arith.mulf %[[RB]], %[[VT]]
+// CANON:       %[[NEW:[a-z0-9_]+]] = vector.fma %[[ROW]], %[[WB]], %[[KV]]
+// CANON:       %[[ST2:[a-z0-9_]+]] = vector.transfer_write %[[NEW]], %[[ST]][%[[KK]], %{{.*}}]
+// CANON:       scf.yield %[[ST2]], %[[SR]]
+// CANON:     %[[BB:[a-z0-9_]+]] = vector.broadcast %[[BONUS]]
+// CANON:     %[[OUT:[a-z0-9_]+]] = vector.fma %[[VT]], %[[BB]], %[[KEYS]]#1
+// CANON:     vector.transfer_write %[[OUT]], %{{.*}}[%{{.*}}, %[[T]], %{{.*}}, %{{.*}}]
+// CANON:     scf.yield %[[KEYS]]#0, %{{.*}} : tensor<16x8xf32>, tensor<1x?x1x8xf32>
+// CANON:   scf.for %[[K1:[a-z0-9_]+]] = {{.*}} -> (tensor<1x1x8x16xf32>)
+// CANON:     %[[FROW:[a-z0-9_]+]] = vector.transfer_read %[[LOOP]]#0[%[[K1]], %{{.*}}]
+// CANON:     vector.transfer_write %[[FROW]], %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[K1]]]{{.*}}permutation_map
 // CANON:   tensor.parallel_insert_slice %[[LOOP]]#1 into %[[O]]
 func.func @wkv(%r: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %u: tensor<2x16xf32>, %s0: tensor<1x2x8x16xf32>)
     -> (tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>) {

@@ -294,7 +294,10 @@ INSTANTIATE_TEST_SUITE_P(
                       WkvCase{3, 37, 2, 16, 13, false, true, false},
                       WkvCase{2, 23, 3, 8, 5, false, true, true},
                       WkvCase{1, 37, 2, 16, 16, true, false, false},
-                      WkvCase{3, 11, 1, 8, 7, true, true, true}));
+                      WkvCase{3, 11, 1, 8, 7, true, true, true},
+                      // More value rows than one task's lanes (64), an odd K.
+                      WkvCase{2, 19, 2, 5, 70, false, true, false},
+                      WkvCase{1, 13, 1, 5, 70, true, true, true}));
 
 //===----------------------------------------------------------------------===//
 // delta_rule
@@ -403,7 +406,10 @@ INSTANTIATE_TEST_SUITE_P(
         DeltaCase{3, 37, 2, 2, 16, 13, false, false, true, false},
         DeltaCase{2, 37, 2, 2, 16, 16, true, false, false, true},
         DeltaCase{1, 23, 1, 3, 8, 11, true, true, true, false},
-        DeltaCase{2, 9, 2, 4, 8, 5, false, true, false, true}));
+        DeltaCase{2, 9, 2, 4, 8, 5, false, true, false, true},
+        // More value rows than one task's lanes (64), an odd K.
+        DeltaCase{1, 19, 1, 2, 5, 70, true, false, true, false},
+        DeltaCase{2, 13, 1, 1, 5, 70, false, true, true, true}));
 
 //===----------------------------------------------------------------------===//
 // rg_lru, gru, causal_conv1d

@@ -21,7 +21,7 @@ struct HybridToSCFOptions {
   /// sweep a hidden state (gru).
   int64_t vectorWidth = 8;
   /// Rows of a matrix state (wkv, delta_rule) per task.
-  int64_t rowTile = 4;
+  int64_t rowTile = 64;
 };
 
 /// Patterns lowering every hybrid op to scf + vector + linalg on tensors

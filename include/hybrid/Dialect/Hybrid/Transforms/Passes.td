@@ -164,7 +164,7 @@ def HybridTile : Pass<"hybrid-tile", "::mlir::func::FuncOp"> {
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"0",
            "f32 lanes of the target's vectors for the cost model (0: the "
            "host's)">,
-    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"64",
            "Value rows of a matrix state the lowering updates at once">,
     Option<"minTasks", "min-tasks", "int64_t", /*default=*/"8",
            "Tiles per batch element the cost model aims for (parallelism)">,

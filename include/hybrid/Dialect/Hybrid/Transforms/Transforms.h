@@ -41,7 +41,7 @@ struct TileCostOptions {
   /// f32 lanes of the target's vectors; 0: the host's.
   int64_t vectorWidth = 0;
   /// Value rows of a matrix state the lowering updates at once.
-  int64_t rowTile = 4;
+  int64_t rowTile = 64;
   /// Tiles per batch element the model aims for.
   int64_t minTasks = 8;
   /// Largest query tile of windowed_attention.
