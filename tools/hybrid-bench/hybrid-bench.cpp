@@ -217,6 +217,23 @@ void benchWkv(int64_t t, int64_t h, int64_t k) {
           });
 }
 
+void benchWkv7(int64_t t, int64_t h, int64_t k) {
+  std::mt19937 rng(5);
+  std::vector<HostTensor> in{
+      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -0.5, 0.5),
+      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -1, -0.01),
+      random({1, t, h, k}, rng, -0.3, 0.0), random({1, t, h, k}, rng, 0.0, 0.3)};
+  std::string shape = llvm::formatv("B=1 T={0} H={1} K=V={2}", t, h, k).str();
+  // Per head and token: decay K·V, S·a 2·K·V, (S a) bᵀ 2·K·V, v kᵀ 2·K·V,
+  // read-out 2·K·V.
+  benchOp("wkv rwkv7", shape, in, {{1, t, h, k}, {1, h, k, k}},
+          9.0 * t * h * k * k, [](OpBuilder &bb, Location l, ValueRange v) {
+            auto op = WkvOp::create(bb, l, WkvVariant::rwkv7, v[0], v[1], v[2],
+                                    v[3], Value(), v[4], v[5]);
+            return SmallVector<Value>{op.getO(), op.getFinalState()};
+          });
+}
+
 void benchDelta(int64_t t, int64_t h, int64_t k, bool gated) {
   std::mt19937 rng(3);
   std::vector<HostTensor> in{
@@ -324,6 +341,7 @@ int main(int argc, char **argv) {
       benchSsm(b, t, 1536, 16);
   for (int64_t t : {1024, 4096}) {
     benchWkv(t, 32, 64);
+    benchWkv7(t, 32, 64);
     benchDelta(t, 32, 64, false);
     benchDelta(t, 32, 64, true);
   }

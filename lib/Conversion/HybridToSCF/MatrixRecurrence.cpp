@@ -43,11 +43,17 @@ namespace {
 // lives in memory (16 KB for 64 x 64: L1), read and written row by row by
 // loops over the keys; the time loop carries it.
 
-/// What one time step of a matrix recurrence computes, given the task's
-/// batch element, value head, time, first value row and state tile: the
-/// new state tile and the output rows (vector<lanes>).
-using MatrixStep = function_ref<std::pair<Value, Value>(
-    Emit &, Value bi, Value head, Value t, Value v0, Value state)>;
+/// One time step of a matrix recurrence. Given the task's batch element,
+/// value head, time, first value row, state tile and a key-sized scratch
+/// tensor (for per-key values computed once per step, e.g. decays, then
+/// read back as scalars), it returns the new state tile, the output rows
+/// (vector<lanes>) and the scratch.
+struct StepResult {
+  Value state, out, scratch;
+};
+using MatrixStep = function_ref<StepResult(Emit &, Value bi, Value head,
+                                           Value t, Value v0, Value state,
+                                           Value scratch)>;
 
 /// Row `k` of a [K x lanes] state tile.
 Value readRow(Emit &e, Value tile, Value k) {
@@ -139,14 +145,16 @@ Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
         SmallVector<OpFoldResult> sz{b.getIndexAttr(1), seq,
                                      b.getIndexAttr(1), vs};
         Value tileOut = e.slice(args[3], off, sz);
+        Value scratch = e.empty({b.getIndexAttr(keyDim)}, e.f32());
         auto loop = scf::ForOp::create(
             b, l, zero, e.seqLength(lengths, bi, seq), e.idx(1),
-            ValueRange{tile, tileOut},
+            ValueRange{tile, tileOut, scratch},
             [&](OpBuilder &b, Location l, Value t, ValueRange it) {
               Emit e{b, l};
-              auto [s, o] = step(e, bi, hd, t, v0, it[0]);
-              Value out = e.write(o, it[1], {e.idx(0), t, e.idx(0), e.idx(0)});
-              scf::YieldOp::create(b, l, ValueRange{s, out});
+              StepResult r = step(e, bi, hd, t, v0, it[0], it[2]);
+              Value out =
+                  e.write(r.out, it[1], {e.idx(0), t, e.idx(0), e.idx(0)});
+              scf::YieldOp::create(b, l, ValueRange{r.state, out, r.scratch});
             });
         SmallVector<OpFoldResult> sOff{bi, hd, v0, b.getIndexAttr(0)};
         SmallVector<OpFoldResult> sSz{b.getIndexAttr(1), b.getIndexAttr(1), vs,
@@ -190,16 +198,22 @@ struct LowerWkv : OpRewritePattern<WkvOp> {
     int64_t lanes = valueLanes(op.getV(), opts.rowTile);
     double scale = op.getScale().convertToDouble();
     bool v7 = op.getVariant() == WkvVariant::rwkv7;
-    auto step = [&](Emit &e, Value bi, Value hd, Value t, Value v0,
-                    Value s) -> std::pair<Value, Value> {
+    auto step = [&](Emit &e, Value bi, Value hd, Value t, Value v0, Value s,
+                    Value scratch) -> StepResult {
       Value zero = e.idx(0);
       auto at = [&](Value tensor) {
         return [&, tensor](Emit &e, Value kk) {
           return e.scalar(tensor, {bi, t, hd, kk});
         };
       };
-      // The decays of this step, once for all lanes.
+      // The decays of this step, computed once for all lanes (vectorized)
+      // and read back per key row from the scratch.
       Value decay = e.exp(e.read(op.getLogDecay(), {bi, t, hd, zero}, {k}));
+      scratch = e.write(decay, scratch, {zero});
+      auto w = [&](Emit &e, Value kk) {
+        return e.broadcast(tensor::ExtractOp::create(e.b, e.loc, scratch, kk),
+                           {lanes});
+      };
       Value vv = e.read(op.getV(), {bi, t, hd, v0}, {lanes});
       Value zeroRow = e.cst(VectorType::get({lanes}, e.f32()), 0.0);
       if (!v7) {
@@ -215,16 +229,14 @@ struct LowerWkv : OpRewritePattern<WkvOp> {
               Value row = readRow(e, it[0], kk);
               Value o = fma(e, row, e.broadcast(at(op.getR())(e, kk), {lanes}),
                             it[1]);
-              Value w = e.broadcast(
-                  vector::ExtractOp::create(e.b, e.loc, decay, kk), {lanes});
               Value kv = e.broadcast(at(op.getK())(e, kk), {lanes});
-              Value nrow = fma(e, row, w, e.mul(kv, vv));
+              Value nrow = fma(e, row, w(e, kk), e.mul(kv, vv));
               return {writeRow(e, nrow, it[0], kk), o};
             });
         Value o = fma(e, vv, e.broadcast(bonus, {lanes}), res[1]);
         if (scale != 1.0)
           o = e.mul(o, e.cstLike(o, scale));
-        return {res[0], o};
+        return {res[0], o, scratch};
       }
       // S ← S diag(w) + (S a) bᵀ + v kᵀ; o = scale · S r.
       Value sa = rowsTimes(e, s, k, lanes, at(op.getA()));
@@ -232,11 +244,9 @@ struct LowerWkv : OpRewritePattern<WkvOp> {
           e, k, ValueRange{s, zeroRow},
           [&](Emit &e, Value kk, ValueRange it) -> SmallVector<Value> {
             Value row = readRow(e, it[0], kk);
-            Value w = e.broadcast(
-                vector::ExtractOp::create(e.b, e.loc, decay, kk), {lanes});
             Value bk = e.broadcast(at(op.getB())(e, kk), {lanes});
             Value kv = e.broadcast(at(op.getK())(e, kk), {lanes});
-            Value nrow = fma(e, kv, vv, fma(e, bk, sa, e.mul(row, w)));
+            Value nrow = fma(e, kv, vv, fma(e, bk, sa, e.mul(row, w(e, kk))));
             Value o = fma(e, nrow, e.broadcast(at(op.getR())(e, kk), {lanes}),
                           it[1]);
             return {writeRow(e, nrow, it[0], kk), o};
@@ -244,7 +254,7 @@ struct LowerWkv : OpRewritePattern<WkvOp> {
       Value o = res[1];
       if (scale != 1.0)
         o = e.mul(o, e.cstLike(o, scale));
-      return {res[0], o};
+      return {res[0], o, scratch};
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getR(), op.getV(),
@@ -270,8 +280,8 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
     // Value head j reads q/k head j / (Hv / Hk).
     Value groupSize = outer.divi(outer.dim(op.getV(), 2), outer.dim(op.getQ(), 2));
     bool perChannel = op.hasPerChannelBeta();
-    auto step = [&](Emit &e, Value bi, Value hd, Value t, Value v0,
-                    Value s) -> std::pair<Value, Value> {
+    auto step = [&](Emit &e, Value bi, Value hd, Value t, Value v0, Value s,
+                    Value scratch) -> StepResult {
       Value hq = e.divi(hd, groupSize);
       auto at = [&](Value tensor) {
         return [&, tensor](Emit &e, Value kk) {
@@ -315,7 +325,7 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
             return {writeRow(e, nrow, it[0], kk), o};
           });
       Value o = e.mul(res[1], e.cstLike(res[1], scale));
-      return {res[0], o};
+      return {res[0], o, scratch};
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getQ(), op.getV(),

@@ -33,12 +33,12 @@ func.func @ssm_scan(%u: tensor<2x?x24xf32>, %A: tensor<24x16xf32>, %B: tensor<2x
 // time; S k and S q are FMA chains down its key rows.
 // CHECK-LABEL: func.func @delta_rule
 // CHECK: scf.forall ({{.*}}) in ({{.*}}, {{.*}}, {{.*}})
-// CHECK: scf.for {{.*}} -> (tensor<16x8xf32>, tensor<1x?x1x?xf32>)
+// CHECK: scf.for {{.*}} -> (tensor<16x8xf32>, tensor<1x?x1x?xf32>, tensor<16xf32>)
 // CHECK:   scf.for {{.*}} -> (vector<8xf32>)
 // CHECK:     vector.fma {{.*}} : vector<8xf32>
 // CHECK:   scf.for {{.*}} -> (tensor<16x8xf32>, vector<8xf32>)
 // WIDE-LABEL: func.func @delta_rule
-// WIDE: scf.for {{.*}} -> (tensor<16x2xf32>, tensor<1x?x1x?xf32>)
+// WIDE: scf.for {{.*}} -> (tensor<16x2xf32>, tensor<1x?x1x?xf32>, tensor<16xf32>)
 func.func @delta_rule(%q: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %beta: tensor<1x?x2xf32>)
     -> tensor<1x?x2x8xf32> {
   %o, %s = hybrid.delta_rule q(%q : tensor<1x?x2x16xf32>) k(%q : tensor<1x?x2x16xf32>)
@@ -139,7 +139,8 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
 
 // RWKV-6: one task per head (8 value rows as lanes). The transposed state
 // tile [K x lanes] is filled column by column from the initial state,
-// carried through time, and per key row k decayed by exp(log_decay[k]) and
+// carried through time, and per key row k decayed by exp(log_decay[k])
+// (computed as one vector per step into a scratch, read back per row) and
 // updated by k[k] · v while S·r accumulates from the rows before the
 // update; the read-out adds v (u · (k ⊙ r)); the final tile is written back
 // column by column.
@@ -149,9 +150,10 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
 // CANON:   %[[INIT:[a-z0-9_]+]] = scf.for %[[K0:[a-z0-9_]+]] = {{.*}} iter_args(%[[TI:[a-z0-9_]+]] = %{{.*}}) -> (tensor<16x8xf32>)
 // CANON:     %[[COL:[a-z0-9_]+]] = vector.transfer_read %[[S0]][%{{.*}}, %[[H]], %{{.*}}, %[[K0]]]{{.*}}permutation_map
 // CANON:     vector.transfer_write %[[COL]], %[[TI]][%[[K0]], %{{.*}}]
-// CANON:   %[[LOOP:[a-z0-9_]+]]:2 = scf.for %[[T:[a-z0-9_]+]] = {{.*}} iter_args(%[[S:[a-z0-9_]+]] = %[[INIT]], %{{.*}} = %{{.*}}) -> (tensor<16x8xf32>, tensor<1x?x1x8xf32>)
+// CANON:   %[[LOOP:[a-z0-9_]+]]:3 = scf.for %[[T:[a-z0-9_]+]] = {{.*}} iter_args(%[[S:[a-z0-9_]+]] = %[[INIT]], %{{.*}} = %{{.*}}, %[[SCR:[a-z0-9_]+]] = %{{.*}}) -> (tensor<16x8xf32>, tensor<1x?x1x8xf32>, tensor<16xf32>)
 // CANON:     %[[RK:[a-z0-9_]+]] = vector.transfer_read %[[R]][%{{.*}}, %[[T]], %[[H]], %{{.*}}]
-// CANON:     %[[W:[a-z0-9_]+]] = math.exp %[[RK]] : vector<16xf32>
+// CANON:     %[[WV:[a-z0-9_]+]] = math.exp %[[RK]] : vector<16xf32>
+// CANON:     %[[W:[a-z0-9_]+]] = vector.transfer_write %[[WV]], %[[SCR]]
 // CANON:     %[[VT:[a-z0-9_]+]] = vector.transfer_read %[[V]][%{{.*}}, %[[T]], %[[H]], %{{.*}}]{{.*}} vector<8xf32>
 // CANON:     vector.transfer_read %[[U]][%[[H]], %{{.*}}]
 // CANON:     %[[BONUS:[a-z0-9_]+]] = vector.reduction <add>
@@ -160,7 +162,7 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
 // CANON:       %[[RS:[a-z0-9_]+]] = tensor.extract %[[R]][%{{.*}}, %[[T]], %[[H]], %[[KK]]]
 // CANON:       %[[RB:[a-z0-9_]+]] = vector.broadcast %[[RS]]
 // CANON:       %[[SR:[a-z0-9_]+]] = vector.fma %[[ROW]], %[[RB]], %[[ACC]]
-// CANON:       %[[WK:[a-z0-9_]+]] = vector.extract %[[W]][%[[KK]]]
+// CANON:       %[[WK:[a-z0-9_]+]] = tensor.extract %[[W]][%[[KK]]]
 // CANON:       %[[WB:[a-z0-9_]+]] = vector.broadcast %[[WK]]
 // CANON:       %[[KV:[a-z0-9_]+]] = arith.mulf %[[RB]], %[[VT]]
 // CANON:       %[[NEW:[a-z0-9_]+]] = vector.fma %[[ROW]], %[[WB]], %[[KV]]
@@ -169,7 +171,7 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
 // CANON:     %[[BB:[a-z0-9_]+]] = vector.broadcast %[[BONUS]]
 // CANON:     %[[OUT:[a-z0-9_]+]] = vector.fma %[[VT]], %[[BB]], %[[KEYS]]#1
 // CANON:     vector.transfer_write %[[OUT]], %{{.*}}[%{{.*}}, %[[T]], %{{.*}}, %{{.*}}]
-// CANON:     scf.yield %[[KEYS]]#0, %{{.*}} : tensor<16x8xf32>, tensor<1x?x1x8xf32>
+// CANON:     scf.yield %[[KEYS]]#0, %{{.*}}, %[[W]] : tensor<16x8xf32>, tensor<1x?x1x8xf32>, tensor<16xf32>
 // CANON:   scf.for %[[K1:[a-z0-9_]+]] = {{.*}} -> (tensor<1x1x8x16xf32>)
 // CANON:     %[[FROW:[a-z0-9_]+]] = vector.transfer_read %[[LOOP]]#0[%[[K1]], %{{.*}}]
 // CANON:     vector.transfer_write %[[FROW]], %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[K1]]]{{.*}}permutation_map
