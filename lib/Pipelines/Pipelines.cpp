@@ -50,6 +50,7 @@ void mlir::hybrid::buildHybridLevelPipeline(OpPassManager &pm,
                     "hybrid.windowed_attention"};
     tile.vectorWidth = options.vectorWidth;
     tile.rowTile = options.rowTile;
+    tile.queryTile = options.queryLanes;
     tile.minTasks = options.minTasks;
     // Element-wise producers stay at the top level, where
     // hybrid-tile-and-vectorize vectorizes them.
@@ -81,6 +82,7 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   ConvertHybridToSCFOptions lowering;
   lowering.vectorWidth = options.vectorWidth;
   lowering.rowTile = options.rowTile;
+  lowering.queryLanes = options.queryLanes;
   pm.addPass(createConvertHybridToSCF(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());

@@ -49,7 +49,10 @@ def ConvertHybridToSCF : Pass<"convert-hybrid-to-scf"> {
            "Lanes of the channel and row tiles of the recurrences">,
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"64",
            "Value rows of a matrix state (wkv, delta_rule) one task updates, "
-           "as vector lanes: the task keeps a keys x rows tile">
+           "as vector lanes: the task keeps a keys x rows tile">,
+    Option<"queryLanes", "query-lanes", "int64_t", /*default=*/"64",
+           "Queries of windowed_attention one task processes, as vector "
+           "lanes (blocked online softmax)">
   ];
 }
 

@@ -63,6 +63,11 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "updates, as vector lanes (the state tile is keys x "
                      "rows)"),
       llvm::cl::init(64)};
+  PassOptions::Option<int64_t> queryLanes{
+      *this, "query-lanes",
+      llvm::cl::desc("Queries of windowed_attention per task, as vector "
+                     "lanes (also hybrid-tile's query tile)"),
+      llvm::cl::init(64)};
   PassOptions::Option<bool> openmp{
       *this, "openmp",
       llvm::cl::desc("Run the parallel loops on all cores through OpenMP "

@@ -140,9 +140,9 @@ struct ConvertHybridToSCFPass
   using Base::Base;
 
   void runOnOperation() override {
-    if (vectorWidth < 1 || rowTile < 1) {
-      getOperation()->emitError("convert-hybrid-to-scf: vector-width and "
-                                "row-tile must be positive");
+    if (vectorWidth < 1 || rowTile < 1 || queryLanes < 1) {
+      getOperation()->emitError("convert-hybrid-to-scf: vector-width, "
+                                "row-tile and query-lanes must be positive");
       return signalPassFailure();
     }
     WalkResult check = getOperation()->walk([](Operation *op) {
@@ -154,7 +154,7 @@ struct ConvertHybridToSCFPass
     if (check.wasInterrupted())
       return signalPassFailure();
 
-    HybridToSCFOptions options{vectorWidth, rowTile};
+    HybridToSCFOptions options{vectorWidth, rowTile, queryLanes};
     RewritePatternSet patterns(&getContext());
     populateHybridToSCFConversionPatterns(patterns, options);
     // Every hybrid op must go; everything else (what the patterns create
@@ -194,7 +194,7 @@ void mlir::hybrid::populateHybridToSCFConversionPatterns(
     RewritePatternSet &patterns, const HybridToSCFOptions &options) {
   populateScanPatterns(patterns, options);
   populateMatrixRecurrencePatterns(patterns, options);
-  populateAttentionPatterns(patterns);
+  populateAttentionPatterns(patterns, options);
   populateConvPatterns(patterns);
   populateNormPatterns(patterns);
   populateParallelPatterns(patterns);

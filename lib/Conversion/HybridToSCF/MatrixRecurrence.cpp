@@ -55,55 +55,6 @@ using MatrixStep = function_ref<StepResult(Emit &, Value bi, Value head,
                                            Value t, Value v0, Value state,
                                            Value scratch)>;
 
-/// Row `k` of a [K x lanes] state tile.
-Value readRow(Emit &e, Value tile, Value k) {
-  auto tt = cast<RankedTensorType>(tile.getType());
-  auto vt = VectorType::get({tt.getDimSize(1)}, tt.getElementType());
-  Value pad = e.cst(tt.getElementType(), 0.0);
-  return vector::TransferReadOp::create(
-      e.b, e.loc, vt, tile, ValueRange{k, e.idx(0)}, pad,
-      AffineMap::getMinorIdentityMap(2, 1, e.b.getContext()),
-      ArrayRef<bool>{true});
-}
-Value writeRow(Emit &e, Value row, Value tile, Value k) {
-  return vector::TransferWriteOp::create(
-             e.b, e.loc, row, tile, ValueRange{k, e.idx(0)},
-             AffineMap::getMinorIdentityMap(2, 1, e.b.getContext()),
-             ArrayRef<bool>{true})
-      .getResult();
-}
-
-/// for k in [0, K): iter = body(k, iter); returns the final values.
-SmallVector<Value>
-forKeys(Emit &e, int64_t keys, ValueRange inits,
-        function_ref<SmallVector<Value>(Emit &, Value k, ValueRange)> body) {
-  auto loop = scf::ForOp::create(
-      e.b, e.loc, e.idx(0), e.idx(keys), e.idx(1), inits,
-      [&](OpBuilder &b, Location l, Value k, ValueRange it) {
-        Emit inner{b, l};
-        scf::YieldOp::create(b, l, body(inner, k, it));
-      });
-  return loop.getResults();
-}
-
-/// Σ_k tile[k, :] · x(k): the product of the state with a key-sized
-/// vector, one FMA per key row.
-Value rowsTimes(Emit &e, Value tile, int64_t keys, int64_t lanes,
-                function_ref<Value(Emit &, Value k)> x) {
-  Value zero = e.cst(VectorType::get({lanes}, e.f32()), 0.0);
-  return forKeys(e, keys, zero,
-                 [&](Emit &e, Value k, ValueRange it) -> SmallVector<Value> {
-                   Value row = readRow(e, tile, k);
-                   Value xk = e.broadcast(x(e, k), {lanes});
-                   return {vector::FMAOp::create(e.b, e.loc, row, xk, it[0])};
-                 })
-      .front();
-}
-
-Value fma(Emit &e, Value a, Value b, Value c) {
-  return vector::FMAOp::create(e.b, e.loc, a, b, c);
-}
-
 Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
                             Value values, Value initState, Value lengths,
                             Type outElt, int64_t keyDim, int64_t lanes,

@@ -49,17 +49,61 @@ func.func @delta_rule(%q: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %beta: 
 
 // -----
 
-// Attention: tasks (batch, head, query); online softmax over the window.
-// CHECK-LABEL: func.func @attention
-// CHECK: scf.forall ({{.*}}) in ({{.*}}, {{.*}}, {{.*}})
-// CHECK: arith.maxsi
-// CHECK: scf.for {{.*}} -> (f32, f32, vector<8xf32>)
-// CHECK: vector.reduction <add>
-// CHECK: arith.maximumf
+// Attention: tasks (batch, head, block of 64 queries as lanes). The scaled
+// queries become a [d x lanes] tile; per key of the block's windows, the
+// scores are an FMA chain down it, keys outside a lane's window get -1e30,
+// the online softmax runs on vectors and the accumulator tile [d x lanes]
+// is rescaled and updated row by row; lanes that saw no key write zeros.
+// CANON-LABEL: func.func @attention
+// CANON-SAME: %[[Q:[a-z0-9]+]]: tensor<1x?x4x8xf32>, %[[K:[a-z0-9]+]]: tensor<1x?x2x8xf32>
+// CANON: scf.forall (%[[H:[a-z0-9_]+]], %[[BLK:[a-z0-9_]+]]) in (4, %{{.*}}) shared_outs(%[[O:[a-z0-9_]+]] = %{{.*}})
+// CANON:   %[[I0:[a-z0-9_]+]] = arith.muli %[[BLK]], %c64
+// CANON:   %[[QT:[a-z0-9_]+]] = scf.for %[[D:[a-z0-9_]+]] = {{.*}} -> (tensor<8x64xf32>)
+// CANON:     vector.transfer_read %[[Q]][%{{.*}}, %[[I0]], %[[H]], %[[D]]]{{.*}}permutation_map
+// CANON:   %[[ACC0:[a-z0-9_]+]] = scf.for {{.*}} -> (tensor<8x64xf32>)
+// CANON:   %[[LOOP:[a-z0-9_]+]]:3 = scf.for %[[J:[a-z0-9_]+]] = {{.*}} iter_args(%[[ACC:[a-z0-9_]+]] = %[[ACC0]], %[[M:[a-z0-9_]+]] = %{{.*}}, %[[L:[a-z0-9_]+]] = %{{.*}}) -> (tensor<8x64xf32>, vector<64xf32>, vector<64xf32>)
+// CANON:     %[[S:[a-z0-9_]+]] = scf.for {{.*}} -> (vector<64xf32>)
+// CANON:       vector.transfer_read %[[QT]]
+// CANON:       tensor.extract %[[K]][%{{.*}}, %[[J]], %{{.*}}, %{{.*}}]
+// CANON:       vector.fma
+// CANON:     %[[VALID:[a-z0-9_]+]] = arith.andi
+// CANON:     %[[SM:[a-z0-9_]+]] = arith.select %[[VALID]], %[[S]], %{{.*}} : vector<64xi1>, vector<64xf32>
+// CANON:     %[[MN:[a-z0-9_]+]] = arith.maximumf %[[M]], %[[SM]] : vector<64xf32>
+// CANON:     %[[DM:[a-z0-9_]+]] = arith.subf %[[M]], %[[MN]]
+// CANON:     %[[CORR:[a-z0-9_]+]] = math.exp %[[DM]] : vector<64xf32>
+// CANON:     %[[DS:[a-z0-9_]+]] = arith.subf %[[SM]], %[[MN]]
+// CANON:     %[[P:[a-z0-9_]+]] = math.exp %[[DS]] : vector<64xf32>
+// CANON:     %[[LN:[a-z0-9_]+]] = vector.fma %[[L]], %[[CORR]], %[[P]]
+// CANON:     %[[ACCN:[a-z0-9_]+]] = scf.for %[[DV:[a-z0-9_]+]] = {{.*}} iter_args(%[[A:[a-z0-9_]+]] = %[[ACC]])
+// CANON:       %[[ROW:[a-z0-9_]+]] = vector.transfer_read %[[A]][%[[DV]], %{{.*}}]
+// CANON:       %[[PV:[a-z0-9_]+]] = arith.mulf %[[P]], %{{.*}} : vector<64xf32>
+// CANON:       %[[NEW:[a-z0-9_]+]] = vector.fma %[[ROW]], %[[CORR]], %[[PV]]
+// CANON:       vector.transfer_write %[[NEW]], %[[A]][%[[DV]], %{{.*}}]
+// CANON:     scf.yield %[[ACCN]], %[[MN]], %[[LN]]
+// CANON:   arith.cmpf ogt, %[[LOOP]]#1
+// CANON:   arith.divf %{{.*}}, %[[LOOP]]#2
+// CANON:   scf.for {{.*}} -> (tensor<1x?x1x8xf32>)
+// CANON:     vector.transfer_read %[[LOOP]]#0
+// CANON:   tensor.parallel_insert_slice {{.*}} into %[[O]][0, %[[I0]], %[[H]], 0]
 func.func @attention(%q: tensor<1x?x4x8xf32>, %k: tensor<1x?x2x8xf32>) -> tensor<1x?x4x8xf32> {
   %o = hybrid.windowed_attention q(%q : tensor<1x?x4x8xf32>) k(%k : tensor<1x?x2x8xf32>)
       v(%k : tensor<1x?x2x8xf32>) window 16 -> tensor<1x?x4x8xf32>
   return %o : tensor<1x?x4x8xf32>
+}
+
+// -----
+
+// A decode step (one query against a cache): one query per task, the
+// online softmax on scalars.
+// CHECK-LABEL: func.func @attention_step
+// CHECK: scf.forall ({{.*}}) in ({{.*}}, {{.*}}, {{.*}})
+// CHECK: scf.for {{.*}} -> (f32, f32, vector<8xf32>)
+// CHECK: vector.reduction <add>
+// CHECK: arith.maximumf {{.*}} : f32
+func.func @attention_step(%q: tensor<1x1x4x8xf32>, %k: tensor<1x?x2x8xf32>) -> tensor<1x1x4x8xf32> {
+  %o = hybrid.windowed_attention q(%q : tensor<1x1x4x8xf32>) k(%k : tensor<1x?x2x8xf32>)
+      v(%k : tensor<1x?x2x8xf32>) window 16 -> tensor<1x1x4x8xf32>
+  return %o : tensor<1x1x4x8xf32>
 }
 
 // -----

@@ -632,7 +632,11 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnCase{1, 5, 17, 3, 3, 8, 8, 6, true, false},
                       AttnCase{2, 13, 13, 4, 4, 16, 16, 13, false, false},
                       AttnCase{2, 7, 12, 2, 1, 8, 8, 6, true, false, true},
-                      AttnCase{3, 9, 9, 2, 2, 8, 8, 0, false, true, true}));
+                      AttnCase{3, 9, 9, 2, 2, 8, 8, 0, false, true, true},
+                      // Query blocks: after a cache (queries start at 25),
+                      // and more queries than one block's lanes (64).
+                      AttnCase{1, 20, 45, 2, 1, 8, 8, 9, false, false, true},
+                      AttnCase{2, 70, 70, 4, 2, 8, 16, 5, false, true}));
 
 //===----------------------------------------------------------------------===//
 // layer_norm, rms_norm

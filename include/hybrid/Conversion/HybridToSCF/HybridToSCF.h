@@ -20,8 +20,11 @@ struct HybridToSCFOptions {
   /// Lanes of channel tiles (ssm_scan, rg_lru) and of the vectors that
   /// sweep a hidden state (gru).
   int64_t vectorWidth = 8;
-  /// Rows of a matrix state (wkv, delta_rule) per task.
+  /// Value rows of a matrix state (wkv, delta_rule) per task, as lanes.
   int64_t rowTile = 64;
+  /// Queries of windowed_attention per task, as lanes (blocks of queries
+  /// are used from 8 queries on; fewer run one query per task).
+  int64_t queryLanes = 64;
 };
 
 /// Patterns lowering every hybrid op to scf + vector + linalg on tensors
