@@ -21,7 +21,8 @@ config.substitutions.append(("%hybrid_obj_root", config.hybrid_obj_root))
 llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(
-    ["hybrid-opt", "hybrid-compile", "hybrid-run"], [config.hybrid_tools_dir])
+    ["hybrid-opt", "hybrid-compile", "hybrid-run", "hybrid-bench"],
+    [config.hybrid_tools_dir])
 llvm_config.add_tool_substitutions(["mlir-translate"], [config.llvm_tools_dir])
 
 # Building applications against compiled models.

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include <algorithm>
 #include <chrono>
 
 namespace {
@@ -51,4 +52,34 @@ double measureFmaPeakOneThread(double seconds) {
     sink = sink + acc[i][0];
   (void)sink;
   return 2.0 * kLanes * 12 * iterations / elapsed / 1e9;
+}
+
+/// GB/s of one thread summing a 256 MiB array (far larger than the caches)
+/// with independent vector accumulators: the memory read bandwidth the
+/// decode benchmarks are compared with. Best of `passes` passes.
+double measureReadBandwidthOneThread(int passes) {
+  constexpr long kBytes = 256l << 20;
+  constexpr long kVectors = kBytes / sizeof(vec);
+  vec *data = new vec[kVectors];
+  for (long i = 0; i < kVectors; ++i)
+    for (int l = 0; l < kLanes; ++l)
+      data[i][l] = 1e-3f * float(l);
+  double best = 0;
+  volatile float sink = 0;
+  for (int p = 0; p < passes; ++p) {
+    vec acc[8] = {};
+    auto start = std::chrono::steady_clock::now();
+    for (long i = 0; i < kVectors; i += 8)
+      for (int j = 0; j < 8; ++j)
+        acc[j] += data[i + j];
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             start)
+                   .count();
+    for (int j = 0; j < 8; ++j)
+      sink = sink + acc[j][0];
+    best = std::max(best, kBytes / s / 1e9);
+  }
+  (void)sink;
+  delete[] data;
+  return best;
 }

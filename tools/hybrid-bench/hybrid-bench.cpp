@@ -4,14 +4,17 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Measures this machine's f32 FMA peak, then every benchmark of
-// docs/Performance.md: each hybrid op compiled alone at the shapes,
-// and each preset as a whole model; reports median and best time, GFLOP/s
-// and the fraction of the measured peak, as a Markdown table.
+// Measures this machine's f32 FMA peak and read bandwidth, then every
+// benchmark of docs/Performance.md: each hybrid op compiled alone at the
+// issue's shapes, single-token steps of the matrix recurrences, and each
+// preset as a whole model; reports median and best time, GFLOP/s and the
+// fraction of the measured peak (GB/s and the fraction of the read
+// bandwidth for steps), as a Markdown table or one JSON array.
 //
 //   hybrid-bench --omp-threads 1      (OMP_NUM_THREADS; the peak uses as
 //   hybrid-bench --omp-threads 2       many threads)
 //   hybrid-bench --quick-shapes       (small shapes: a smoke test)
+//   hybrid-bench --format=json        (one object per row)
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,6 +51,8 @@ namespace cl = llvm::cl;
 /// The FMA peak kernel (Peak.cpp, compiled for the host CPU): GFLOP/s of one
 /// thread running independent vector FMAs for about `seconds`.
 double measureFmaPeakOneThread(double seconds);
+/// GB/s of one thread reading a buffer far larger than the caches.
+double measureReadBandwidthOneThread(int passes);
 
 namespace {
 cl::opt<int> threads("omp-threads", cl::desc("OpenMP threads (and peak threads)"),
@@ -73,6 +78,14 @@ const CPUPipelineOptions &benchOptions() {
   }();
   return *options;
 }
+enum class Format { markdown, json };
+cl::opt<Format> format("format", cl::desc("Output format"),
+                       cl::values(clEnumValN(Format::markdown, "md",
+                                             "A Markdown table (default)"),
+                                  clEnumValN(Format::json, "json",
+                                             "One JSON array, one object per "
+                                             "row")),
+                       cl::init(Format::markdown));
 cl::opt<std::string> only("bench-filter",
                           cl::desc("Run benchmarks whose name contains this"),
                           cl::init(""));
@@ -92,32 +105,85 @@ HostTensor random(std::vector<int64_t> shape, std::mt19937 &rng, double lo,
   return t;
 }
 
+using Dims = std::vector<std::pair<std::string, int64_t>>;
+
 struct Result {
-  std::string name, shape;
+  std::string name;
+  Dims shape;
   double median = 0, best = 0, flops = 0;
+  /// Bytes a call must move (steps: the state read and written), 0 if not
+  /// reported.
+  double bytes = 0;
+  /// Extra text for the Markdown table (e.g. tokens/s).
+  std::string note;
 };
 
-double peakGflops = 0;
+double peakGflops = 0, readGbps = 0;
 std::vector<Result> results;
 
+std::string shapeText(const Dims &d) {
+  std::string s;
+  for (auto &[k, v] : d)
+    s += (s.empty() ? "" : " ") + k + "=" + std::to_string(v);
+  return s;
+}
+
 void report(const Result &r) {
+  if (format != Format::markdown)
+    return;
   double g = r.flops / r.median / 1e9;
-  llvm::outs() << "| " << r.name << " | " << r.shape << " | "
-               << llvm::format("%.2f", r.median * 1e3) << " | "
-               << llvm::format("%.2f", r.best * 1e3) << " | "
+  llvm::outs() << "| " << r.name << " | " << shapeText(r.shape) << r.note
+               << " | " << llvm::format("%.3f", r.median * 1e3) << " | "
+               << llvm::format("%.3f", r.best * 1e3) << " | "
                << llvm::format("%.2f", g) << " | "
-               << llvm::format("%.1f%%", 100.0 * g / peakGflops) << " |\n";
+               << llvm::format("%.1f%%", 100.0 * g / peakGflops) << " | ";
+  if (r.bytes > 0) {
+    double gb = r.bytes / r.median / 1e9;
+    llvm::outs() << llvm::format("%.1f", gb) << " | "
+                 << llvm::format("%.0f%%", 100.0 * gb / readGbps) << " |\n";
+  } else {
+    llvm::outs() << "– | – |\n";
+  }
   llvm::outs().flush();
 }
 
-/// Times `run` (after one warm-up call).
-std::pair<double, double> timeIt(const std::function<void()> &run) {
+void printJson() {
+  llvm::outs() << "[\n";
+  for (auto [i, r] : llvm::enumerate(results)) {
+    double g = r.flops / r.median / 1e9;
+    llvm::outs() << "  {\"name\": \"" << r.name << "\", \"shape\": {";
+    for (auto [j, d] : llvm::enumerate(r.shape))
+      llvm::outs() << (j ? ", " : "") << "\"" << d.first << "\": " << d.second;
+    llvm::outs() << "}, \"threads\": " << int(threads)
+                 << ", \"best_ms\": " << llvm::format("%.4f", r.best * 1e3)
+                 << ", \"median_ms\": " << llvm::format("%.4f", r.median * 1e3)
+                 << ", \"gflops\": " << llvm::format("%.3f", g)
+                 << ", \"peak_gflops\": " << llvm::format("%.2f", peakGflops)
+                 << ", \"peak_fraction\": "
+                 << llvm::format("%.4f", g / peakGflops);
+    if (r.bytes > 0) {
+      double gb = r.bytes / r.median / 1e9;
+      llvm::outs() << ", \"gbytes_per_s\": " << llvm::format("%.3f", gb)
+                   << ", \"read_gbytes_per_s\": "
+                   << llvm::format("%.2f", readGbps)
+                   << ", \"bandwidth_fraction\": "
+                   << llvm::format("%.4f", gb / readGbps);
+    }
+    llvm::outs() << "}" << (i + 1 < results.size() ? "," : "") << "\n";
+  }
+  llvm::outs() << "]\n";
+}
+
+/// Times `run` (after one warm-up call); each timing is `inner` calls.
+std::pair<double, double> timeIt(const std::function<void()> &run,
+                                 int inner = 1) {
   run();
   std::vector<double> t;
   for (int i = 0; i < std::max(1, int(repeat)); ++i) {
     double a = now();
-    run();
-    t.push_back(now() - a);
+    for (int j = 0; j < inner; ++j)
+      run();
+    t.push_back((now() - a) / inner);
   }
   std::sort(t.begin(), t.end());
   return {t[t.size() / 2], t.front()};
@@ -127,10 +193,10 @@ using Body =
     std::function<SmallVector<Value>(OpBuilder &, Location, ValueRange)>;
 
 /// Compiles one op over `inputs` into `outputs` and times it.
-void benchOp(const std::string &name, const std::string &shape,
+void benchOp(const std::string &name, const Dims &shape,
              std::vector<HostTensor> &inputs,
              std::vector<std::vector<int64_t>> outShapes, double flops,
-             const Body &body) {
+             const Body &body, double bytes = 0, int inner = 1) {
   if (!only.empty() && name.find(only) == std::string::npos)
     return;
   MLIRContext ctx;
@@ -175,11 +241,13 @@ void benchOp(const std::string &name, const std::string &shape,
     args.push_back(&t);
   for (HostTensor &t : outs)
     args.push_back(&t);
-  auto [median, best] = timeIt([&] {
-    if (llvm::Error e = (*jit)->call("kernel", args))
-      llvm::errs() << llvm::toString(std::move(e)) << "\n";
-  });
-  Result r{name, shape, median, best, flops};
+  auto [median, best] = timeIt(
+      [&] {
+        if (llvm::Error e = (*jit)->call("kernel", args))
+          llvm::errs() << llvm::toString(std::move(e)) << "\n";
+      },
+      inner);
+  Result r{name, shape, median, best, flops, bytes, ""};
   report(r);
   results.push_back(r);
 }
@@ -193,62 +261,83 @@ void benchSsm(int64_t b, int64_t t, int64_t d, int64_t n) {
                              random({b, t, 1, n}, rng, -1, 1),
                              random({d}, rng, -1, 1),
                              random({b, t, d}, rng, -1, 1)};
-  std::string shape = llvm::formatv("B={0} T={1} D_i={2} N={3}", b, t, d, n).str();
-  benchOp("ssm_scan", shape, in, {{b, t, d}, {b, d, n}},
-          7.0 * b * t * d * n, [](OpBuilder &bb, Location l, ValueRange v) {
+  benchOp("ssm_scan", {{"B", b}, {"T", t}, {"D_i", d}, {"N", n}}, in,
+          {{b, t, d}, {b, d, n}}, 7.0 * b * t * d * n,
+          [](OpBuilder &bb, Location l, ValueRange v) {
             auto op = SsmScanOp::create(bb, l, v[0], v[1], v[2], v[3], v[4],
                                         v[5], v[6], Value(), Value(), true);
             return SmallVector<Value>{op.getY(), op.getFinalState()};
           });
 }
 
-void benchWkv(int64_t t, int64_t h, int64_t k) {
-  std::mt19937 rng(2);
-  std::vector<HostTensor> in{
-      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -0.5, 0.5),
-      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -1, -0.01),
-      random({h, k}, rng, -1, 1)};
-  std::string shape = llvm::formatv("B=1 T={0} H={1} K=V={2}", t, h, k).str();
-  benchOp("wkv rwkv6", shape, in, {{1, t, h, k}, {1, h, k, k}},
-          5.0 * t * h * k * k, [](OpBuilder &bb, Location l, ValueRange v) {
-            auto op = WkvOp::create(bb, l, WkvVariant::rwkv6, v[0], v[1], v[2],
-                                    v[3], v[4]);
-            return SmallVector<Value>{op.getO(), op.getFinalState()};
-          });
-}
+/// The matrix recurrences: RWKV-6, RWKV-7, the delta rule and the gated
+/// delta rule, H heads of K x K states, over T positions. `step` benchmarks
+/// a single-token step from an initial state (T must be 1): GB/s count the
+/// state read and written once.
+enum class Matrix { rwkv6, rwkv7, delta, gatedDelta };
 
-void benchWkv7(int64_t t, int64_t h, int64_t k) {
-  std::mt19937 rng(5);
-  std::vector<HostTensor> in{
-      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -0.5, 0.5),
-      random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -1, -0.01),
-      random({1, t, h, k}, rng, -0.3, 0.0), random({1, t, h, k}, rng, 0.0, 0.3)};
-  std::string shape = llvm::formatv("B=1 T={0} H={1} K=V={2}", t, h, k).str();
-  // Per head and token: decay K·V, S·a 2·K·V, (S a) bᵀ 2·K·V, v kᵀ 2·K·V,
-  // read-out 2·K·V.
-  benchOp("wkv rwkv7", shape, in, {{1, t, h, k}, {1, h, k, k}},
-          9.0 * t * h * k * k, [](OpBuilder &bb, Location l, ValueRange v) {
-            auto op = WkvOp::create(bb, l, WkvVariant::rwkv7, v[0], v[1], v[2],
-                                    v[3], Value(), v[4], v[5]);
-            return SmallVector<Value>{op.getO(), op.getFinalState()};
-          });
-}
-
-void benchDelta(int64_t t, int64_t h, int64_t k, bool gated) {
-  std::mt19937 rng(3);
-  std::vector<HostTensor> in{
-      random({1, t, h, k}, rng, -0.1, 0.1), random({1, t, h, k}, rng, -0.1, 0.1),
-      random({1, t, h, k}, rng, -1, 1), random({1, t, h}, rng, 0, 1)};
-  if (gated)
-    in.push_back(random({1, t, h}, rng, -0.5, 0));
-  std::string shape = llvm::formatv("B=1 T={0} H={1} K=V={2}", t, h, k).str();
-  benchOp(gated ? "delta_rule (gated)" : "delta_rule", shape, in,
-          {{1, t, h, k}, {1, h, k, k}}, (gated ? 7.0 : 6.0) * t * h * k * k,
-          [gated](OpBuilder &bb, Location l, ValueRange v) {
-            auto op = DeltaRuleOp::create(bb, l, v[0], v[1], v[2], v[3],
-                                          gated ? v[4] : Value());
-            return SmallVector<Value>{op.getO(), op.getFinalState()};
-          });
+void benchMatrix(Matrix kind, int64_t t, int64_t h, int64_t k, bool step) {
+  std::mt19937 rng(2 + int(kind));
+  std::vector<HostTensor> in;
+  std::string name;
+  double perElement = 0;
+  switch (kind) {
+  case Matrix::rwkv6:
+  case Matrix::rwkv7:
+    name = kind == Matrix::rwkv6 ? "wkv_rwkv6" : "wkv_rwkv7";
+    in = {random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -0.5, 0.5),
+          random({1, t, h, k}, rng, -1, 1), random({1, t, h, k}, rng, -1, -0.01)};
+    if (kind == Matrix::rwkv6) {
+      in.push_back(random({h, k}, rng, -1, 1));
+      // Decay K·V, v kᵀ 2·K·V, read-out 2·K·V.
+      perElement = 5;
+    } else {
+      in.push_back(random({1, t, h, k}, rng, -0.3, 0.0));
+      in.push_back(random({1, t, h, k}, rng, 0.0, 0.3));
+      // Decay K·V, S·a 2·K·V, (S a) bᵀ 2·K·V, v kᵀ 2·K·V, read-out 2·K·V.
+      perElement = 9;
+    }
+    break;
+  case Matrix::delta:
+  case Matrix::gatedDelta:
+    name = kind == Matrix::delta ? "delta_rule" : "delta_rule_gated";
+    in = {random({1, t, h, k}, rng, -0.1, 0.1), random({1, t, h, k}, rng, -0.1, 0.1),
+          random({1, t, h, k}, rng, -1, 1), random({1, t, h}, rng, 0, 1)};
+    if (kind == Matrix::gatedDelta)
+      in.push_back(random({1, t, h}, rng, -0.5, 0));
+    perElement = kind == Matrix::delta ? 6 : 7;
+    break;
+  }
+  if (step) {
+    name = "step_" + name;
+    in.push_back(random({1, h, k, k}, rng, -1, 1));
+  }
+  size_t n = in.size();
+  auto body = [kind, step, n](OpBuilder &bb, Location l, ValueRange v) {
+    Value init = step ? v[n - 1] : Value();
+    Operation *op = nullptr;
+    switch (kind) {
+    case Matrix::rwkv6:
+      op = WkvOp::create(bb, l, WkvVariant::rwkv6, v[0], v[1], v[2], v[3],
+                         v[4], Value(), Value(), init);
+      break;
+    case Matrix::rwkv7:
+      op = WkvOp::create(bb, l, WkvVariant::rwkv7, v[0], v[1], v[2], v[3],
+                         Value(), v[4], v[5], init);
+      break;
+    case Matrix::delta:
+      op = DeltaRuleOp::create(bb, l, v[0], v[1], v[2], v[3], Value(), init);
+      break;
+    case Matrix::gatedDelta:
+      op = DeltaRuleOp::create(bb, l, v[0], v[1], v[2], v[3], v[4], init);
+      break;
+    }
+    return SmallVector<Value>(op->getResults());
+  };
+  double stateBytes = 4.0 * h * k * k;
+  benchOp(name, {{"B", 1}, {"T", t}, {"H", h}, {"K", k}, {"V", k}}, in,
+          {{1, t, h, k}, {1, h, k, k}}, perElement * t * h * k * k, body,
+          step ? 2 * stateBytes : 0, step ? 200 : 1);
 }
 
 void benchAttention(int64_t t, int64_t h, int64_t dh, int64_t w) {
@@ -259,16 +348,16 @@ void benchAttention(int64_t t, int64_t h, int64_t dh, int64_t w) {
   double keys = 0;
   for (int64_t i = 0; i < t; ++i)
     keys += std::min(i + 1, w);
-  std::string shape = llvm::formatv("B=1 T={0} H={1} d_h={2} W={3}", t, h, dh, w).str();
-  benchOp("windowed_attention", shape, in, {{1, t, h, dh}},
-          4.0 * h * dh * keys, [w](OpBuilder &bb, Location l, ValueRange v) {
+  benchOp("windowed_attention", {{"B", 1}, {"T", t}, {"H", h}, {"d_h", dh}, {"W", w}},
+          in, {{1, t, h, dh}}, 4.0 * h * dh * keys,
+          [w](OpBuilder &bb, Location l, ValueRange v) {
             return SmallVector<Value>{WindowedAttentionOp::create(
                 bb, l, v[0], v[1], v[2], w, std::nullopt, false)};
           });
 }
 
 void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
-  std::string name = "model " + preset;
+  std::string name = "model_" + preset;
   if (!only.empty() && name.find(only) == std::string::npos)
     return;
   frontend::SpecSources sources;
@@ -298,10 +387,12 @@ void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
       llvm::errs() << llvm::toString(std::move(e)) << "\n";
   });
   Result r{name,
-           llvm::formatv("B=1 T={0} hidden={1}, {2} tok/s", t, hidden,
-                         int64_t(t / median))
-               .str(),
-           median, best, summary.flopsPerToken * t};
+           {{"B", 1}, {"T", t}, {"hidden", hidden}},
+           median,
+           best,
+           summary.flopsPerToken * t,
+           0,
+           llvm::formatv(", {0} tok/s", int64_t(t / median)).str()};
   report(r);
   results.push_back(r);
 }
@@ -324,29 +415,38 @@ int main(int argc, char **argv) {
     t.join();
   for (double g : perThread)
     peakGflops += g;
-  llvm::outs() << "Measured f32 FMA peak: " << llvm::format("%.1f", peakGflops)
-               << " GFLOP/s on " << threads << " thread(s)\n\n"
-               << "| benchmark | shape | median ms | best ms | GFLOP/s | of peak |\n"
-               << "|---|---|---|---|---|---|\n";
+  readGbps = measureReadBandwidthOneThread(quick ? 1 : 3);
+  if (format == Format::markdown)
+    llvm::outs() << "Measured f32 FMA peak: "
+                 << llvm::format("%.1f", peakGflops) << " GFLOP/s on "
+                 << threads << " thread(s); read bandwidth "
+                 << llvm::format("%.1f", readGbps) << " GB/s (1 thread)\n\n"
+                 << "| benchmark | shape | median ms | best ms | GFLOP/s | of "
+                    "peak | GB/s | of read bandwidth |\n"
+                 << "|---|---|---|---|---|---|---|---|\n";
   if (quick) {
     benchSsm(1, 64, 40, 16);
-    benchWkv(64, 2, 64);
-    benchDelta(64, 2, 64, false);
+    benchMatrix(Matrix::rwkv6, 64, 2, 64, false);
+    benchMatrix(Matrix::delta, 64, 2, 64, false);
+    benchMatrix(Matrix::gatedDelta, 1, 2, 64, true);
     benchAttention(128, 2, 64, 32);
     benchModel("jamba", 64, 32);
-    return 0;
-  }
-  for (int64_t b : {1, 4})
+  } else {
+    for (int64_t b : {1, 4})
+      for (int64_t t : {1024, 4096})
+        benchSsm(b, t, 1536, 16);
     for (int64_t t : {1024, 4096})
-      benchSsm(b, t, 1536, 16);
-  for (int64_t t : {1024, 4096}) {
-    benchWkv(t, 32, 64);
-    benchWkv7(t, 32, 64);
-    benchDelta(t, 32, 64, false);
-    benchDelta(t, 32, 64, true);
+      for (Matrix m : {Matrix::rwkv6, Matrix::rwkv7, Matrix::delta,
+                       Matrix::gatedDelta})
+        benchMatrix(m, t, 32, 64, false);
+    for (Matrix m :
+         {Matrix::rwkv6, Matrix::rwkv7, Matrix::delta, Matrix::gatedDelta})
+      benchMatrix(m, 1, 32, 64, true);
+    benchAttention(4096, 8, 64, 512);
+    for (const char *p : {"jamba", "nemotron_h", "minimal_attn", "parallel"})
+      benchModel(p, 256, 1024);
   }
-  benchAttention(4096, 8, 64, 512);
-  for (const char *p : {"jamba", "nemotron_h", "minimal_attn", "parallel"})
-    benchModel(p, 256, 1024);
+  if (format == Format::json)
+    printJson();
   return 0;
 }
