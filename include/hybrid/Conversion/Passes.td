@@ -17,10 +17,22 @@ def ConvertHybridToSCF : Pass<"convert-hybrid-to-scf"> {
     * recurrences (`ssm_scan`, `wkv`, `delta_rule`, `rg_lru`, `gru`) become
       an `scf.forall` over the independent dimensions (batch, heads, channel
       or value-row tiles) around an `scf.for` over time that carries the
-      state in vector registers; per-step work is `vector` ops on tiles of
-      `vector-width` lanes, with masked transfers at ragged edges;
-    * `windowed_attention` becomes an `scf.forall` over (batch, head, query)
-      with an online-softmax `scf.for` over the keys in the window;
+      state; per-step work is `vector` ops on tiles of `vector-width` lanes,
+      with masked transfers at ragged edges. The vector and row states
+      (`ssm_scan`, `rg_lru`, `gru`) are carried in vector registers. A
+      matrix state (`wkv`, `delta_rule`) is carried transposed, as a
+      `[K x row-tile]` tensor of key rows whose lanes are value rows: every
+      product with a key-sized vector (S·k, S·q, S·r, S·a) is a chain of
+      vector FMAs down the key rows, every update one FMA per key row (an
+      `scf.for` over keys reading and writing rows; 16 KB for 64 x 64, in
+      L1);
+    * `windowed_attention` becomes an `scf.forall` over (batch, head, block
+      of `query-lanes` queries) with an online-softmax `scf.for` over the
+      keys of the block's windows; the block's scaled queries and its
+      accumulator are `[d x lanes]` tensors of rows, so scores are FMA
+      chains and the softmax runs on vectors, keys outside a lane's window
+      or masked get a score of -1e30. Fewer than 8 static queries (decode
+      steps) run one query per task with a scalar online softmax;
     * `causal_conv1d`, `layer_norm`, `rms_norm` become `linalg.generic`;
     * `gated_parallel` is inlined and its outputs mixed by a
       `linalg.generic`.
