@@ -27,7 +27,9 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
 
@@ -196,7 +198,8 @@ using Body =
 void benchOp(const std::string &name, const Dims &shape,
              std::vector<HostTensor> &inputs,
              std::vector<std::vector<int64_t>> outShapes, double flops,
-             const Body &body, double bytes = 0, int inner = 1) {
+             const Body &body, double bytes = 0, int inner = 1,
+             bool dynamicSeq = false) {
   if (!only.empty() && name.find(only) == std::string::npos)
     return;
   MLIRContext ctx;
@@ -209,10 +212,17 @@ void benchOp(const std::string &name, const Dims &shape,
   OpBuilder b(&ctx);
   Location loc = b.getUnknownLoc();
   SmallVector<Type> types;
+  // With `dynamicSeq`, dimension 1 (the sequence) of every operand of
+  // rank 3 or more is dynamic, as in a compiled model.
+  auto shapeOf = [&](std::vector<int64_t> shape) {
+    if (dynamicSeq && shape.size() >= 3)
+      shape[1] = ShapedType::kDynamic;
+    return shape;
+  };
   for (HostTensor &t : inputs)
-    types.push_back(RankedTensorType::get(t.shape, b.getF32Type()));
+    types.push_back(RankedTensorType::get(shapeOf(t.shape), b.getF32Type()));
   for (auto &s : outShapes)
-    types.push_back(MemRefType::get(s, b.getF32Type()));
+    types.push_back(MemRefType::get(shapeOf(s), b.getF32Type()));
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   b.setInsertionPointToEnd(module->getBody());
   auto fn = func::FuncOp::create(b, loc, "kernel", b.getFunctionType(types, {}));
@@ -340,6 +350,49 @@ void benchMatrix(Matrix kind, int64_t t, int64_t h, int64_t k, bool step) {
           step ? 2 * stateBytes : 0, step ? 200 : 1);
 }
 
+/// A projection as the frontend emits it: x [1, T, in] · W [in, out], a
+/// linalg.generic contraction over (b, t, i, o) into a zero fill. A model
+/// compiles it with a dynamic sequence length (`dynamicSeq`).
+void benchProjection(int64_t t, int64_t in, int64_t out, bool dynamicSeq) {
+  std::mt19937 rng(6);
+  std::vector<HostTensor> ins{random({1, t, in}, rng, -1, 1),
+                              random({in, out}, rng, -0.1, 0.1)};
+  benchOp(
+      dynamicSeq ? "projection_dynamic_t" : "projection",
+      {{"B", 1}, {"T", t}, {"in", in}, {"out", out}}, ins, {{1, t, out}},
+      2.0 * t * in * out,
+      [out](OpBuilder &b, Location l, ValueRange v) {
+        MLIRContext *ctx = b.getContext();
+        AffineExpr B, T, I, O;
+        bindDims(ctx, B, T, I, O);
+        SmallVector<AffineMap> maps{AffineMap::get(4, 0, {B, T, I}, ctx),
+                                    AffineMap::get(4, 0, {I, O}, ctx),
+                                    AffineMap::get(4, 0, {B, T, O}, ctx)};
+        SmallVector<OpFoldResult> sizes{b.getIndexAttr(1),
+                                        tensor::getMixedSize(b, l, v[0], 1),
+                                        b.getIndexAttr(out)};
+        Value init = tensor::EmptyOp::create(b, l, sizes, b.getF32Type());
+        Value zero = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0.0f));
+        Value filled =
+            linalg::FillOp::create(b, l, ValueRange{zero}, ValueRange{init})
+                .getResult(0);
+        using IT = utils::IteratorType;
+        Value r = linalg::GenericOp::create(
+                      b, l, TypeRange{filled.getType()}, ValueRange{v[0], v[1]},
+                      ValueRange{filled}, maps,
+                      SmallVector<IT>{IT::parallel, IT::parallel,
+                                      IT::reduction, IT::parallel},
+                      [](OpBuilder &nb, Location nl, ValueRange a) {
+                        Value m = arith::MulFOp::create(nb, nl, a[0], a[1]);
+                        Value s = arith::AddFOp::create(nb, nl, a[2], m);
+                        linalg::YieldOp::create(nb, nl, s);
+                      })
+                      .getResult(0);
+        return SmallVector<Value>{r};
+      },
+      0, 1, dynamicSeq);
+}
+
 void benchAttention(int64_t t, int64_t h, int64_t dh, int64_t w) {
   std::mt19937 rng(4);
   std::vector<HostTensor> in{random({1, t, h, dh}, rng, -1, 1),
@@ -443,6 +496,8 @@ int main(int argc, char **argv) {
          {Matrix::rwkv6, Matrix::rwkv7, Matrix::delta, Matrix::gatedDelta})
       benchMatrix(m, 1, 32, 64, true);
     benchAttention(4096, 8, 64, 512);
+    benchProjection(1024, 1024, 1024, false);
+    benchProjection(1024, 1024, 1024, true);
     for (const char *p : {"jamba", "nemotron_h", "minimal_attn", "parallel"})
       benchModel(p, 256, 1024);
   }
