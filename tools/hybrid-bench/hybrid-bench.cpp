@@ -206,7 +206,8 @@ void benchOp(const std::string &name, const Dims &shape,
   DialectRegistry registry;
   registerAllDialects(registry);
   registry.insert<func::FuncDialect, bufferization::BufferizationDialect,
-                  memref::MemRefDialect>();
+                  memref::MemRefDialect, linalg::LinalgDialect,
+                  tensor::TensorDialect, arith::ArithDialect>();
   ctx.appendDialectRegistry(registry);
   ctx.loadAllAvailableDialects();
   OpBuilder b(&ctx);
