@@ -2,18 +2,37 @@
 
 // A projection [B, T, 64] x [64, 96] written with the reduction innermost,
 // (b, t, o, i): the loops are interchanged to (b, t, i, o), then an
-// scf.forall over full parallel tiles (dynamic sizes tiled by 1, 96 by 32),
-// the fill fused into the tile, an scf.for over reduction tiles of 16, and
-// per tile x[k] broadcast times rows W[k, 32 columns] (a contiguous read),
-// reduced over k in the 32 lanes: no dot products, no vector.contract.
+// scf.forall over parallel tiles (batch by 1, tokens by 8, 96 by 32), the
+// fill fused into the tile. The dynamic token tile is versioned: a full
+// tile of 8 tokens is cast to static sizes and vectorized (an scf.for over
+// reduction tiles of 16; per step x[t, k] broadcast times rows W[k, 32
+// columns], a contiguous read, reduced over k in the 32 lanes: no dot
+// products, no vector.contract); the last, partial tile runs token by
+// token.
 // CHECK-LABEL: func.func @linear
-// CHECK: scf.forall ({{.*}}) = (0, 0, 0) to ({{.*}}, {{.*}}, 96) step (1, 1, 32)
-// CHECK: vector.transfer_write
-// CHECK: scf.for {{.*}} = %c0 to %c64 step %c16
-// CHECK: vector.transfer_read {{.*}} permutation_map = #[[BCAST:map[0-9]*]]} : tensor<1x1x16xf32>, vector<16x32xf32>
-// CHECK: vector.transfer_read {{.*}} {in_bounds = [true, true]} : tensor<16x32xf32>, vector<16x32xf32>
-// CHECK: arith.mulf {{.*}} : vector<16x32xf32>
-// CHECK: vector.multi_reduction <add>, {{.*}} [2] : vector<1x1x16x32xf32> to vector<1x1x32xf32>
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x?x64xf32>
+// CHECK: scf.forall ({{.*}}, %[[T0:[a-z0-9]+]], {{.*}}) = (0, 0, 0) to ({{.*}}, {{.*}}, 96) step (1, 8, 32)
+// CHECK:   %[[N:[a-z0-9_]+]] = affine.min {{.*}}(%[[T0]])
+// CHECK:   %[[XS:[a-z0-9_]+]] = tensor.extract_slice %[[X]][%{{.*}}, %[[T0]], 0] [1, %[[N]], 64]
+// CHECK:   %[[FILL:[a-z0-9_]+]] = linalg.fill
+// CHECK:   %[[FULL:[a-z0-9_]+]] = arith.cmpi eq, %[[N]], %c8
+// CHECK:   %[[R:[a-z0-9_]+]] = scf.if %[[FULL]] -> (tensor<1x?x32xf32>)
+// CHECK:     %[[XF:[a-z0-9_]+]] = tensor.cast %[[XS]] : tensor<1x?x64xf32> to tensor<1x8x64xf32>
+// CHECK:     %[[ACC0:[a-z0-9_]+]] = tensor.cast %[[FILL]] : tensor<1x?x32xf32> to tensor<1x8x32xf32>
+// CHECK:     %[[RED:[a-z0-9_]+]] = scf.for %[[K:[a-z0-9_]+]] = %c0 to %c64 step %c16 iter_args(%[[ACC:[a-z0-9_]+]] = %[[ACC0]]) -> (tensor<1x8x32xf32>)
+// CHECK:       %[[XK:[a-z0-9_]+]] = tensor.extract_slice %[[XF]][0, 0, %[[K]]] [1, 8, 16]
+// CHECK:       vector.transfer_read %[[XK]]{{.*}}permutation_map = #[[BCAST:map[0-9]*]]} : tensor<1x8x16xf32>, vector<8x16x32xf32>
+// CHECK:       vector.transfer_read {{.*}} : tensor<16x32xf32>, vector<8x16x32xf32>
+// CHECK:       vector.transfer_read %[[ACC]]
+// CHECK:       arith.mulf {{.*}} : vector<8x16x32xf32>
+// CHECK:       vector.multi_reduction <add>, {{.*}} [2] : vector<1x8x16x32xf32> to vector<1x8x32xf32>
+// CHECK:       vector.transfer_write {{.*}}, %[[ACC]]
+// CHECK:     tensor.cast %[[RED]] : tensor<1x8x32xf32> to tensor<1x?x32xf32>
+// CHECK:   } else {
+// CHECK:     scf.for %[[T:[a-z0-9_]+]] = %c0 to %[[N]] step %c1 iter_args(%{{.*}} = %[[FILL]])
+// CHECK:       tensor.extract_slice %[[XS]][0, %[[T]], 0] [1, 1, 64]
+// CHECK:       vector.multi_reduction <add>, {{.*}} [2] : vector<1x1x16x32xf32> to vector<1x1x32xf32>
+// CHECK:   tensor.parallel_insert_slice %[[R]]
 // CHECK-NOT: vector.contract
 // CHECK-NOT: linalg.generic
 func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x96xf32>) -> tensor<?x?x96xf32> {

@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::hybrid {
@@ -35,6 +36,9 @@ struct TileSizes {
   /// Per loop: the parallel tile (0: not tiled at the forall level) and the
   /// reduction tile (0: not tiled).
   SmallVector<int64_t> parallel, reduction;
+  /// A dynamic loop tiled by `rows` whose tiles are versioned: full tiles
+  /// get static sizes (vectorized), the last partial tile is tiled by 1.
+  std::optional<unsigned> versioned;
 };
 
 /// The largest of the candidate tiles that divides `size`, else `size`
@@ -48,8 +52,10 @@ int64_t dividingTile(int64_t size, ArrayRef<int64_t> candidates,
 }
 
 /// The tile sizes of `op`. Every tile is full (its sizes divide the static
-/// sizes; dynamic sizes get tiles of 1), so the vectorized tile needs no
-/// masks. Fails when a reduction is dynamic.
+/// sizes), so the vectorized tile needs no masks. A dynamic second-to-last
+/// parallel loop (a projection's tokens) gets tiles of `rows` that are
+/// versioned (full tiles static, the remainder by 1); other dynamic sizes
+/// get tiles of 1. Fails when a reduction is dynamic.
 FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
                                  int64_t cols, int64_t red) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
@@ -68,6 +74,9 @@ FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
         tile = dividingTile(size, {cols, cols / 2, cols / 4}, cols);
       else if (k + 2 == parallelDims.size())
         tile = dividingTile(size, {rows, rows / 2}, 1);
+    } else if (k + 2 == parallelDims.size() && rows > 1) {
+      tile = rows;
+      t.versioned = d;
     }
     t.parallel[d] = tile;
   }
@@ -123,6 +132,93 @@ linalg::LinalgOp reductionBeforeColumns(RewriterBase &rewriter,
                           : op;
 }
 
+/// Tiles the reductions of a parallel tile (an scf.for over reduction
+/// tiles) and vectorizes it.
+void finishTile(RewriterBase &rewriter, linalg::LinalgOp tiled,
+                ArrayRef<int64_t> reduction) {
+  if (llvm::any_of(reduction, [](int64_t t) { return t != 0; })) {
+    rewriter.setInsertionPoint(tiled);
+    scf::SCFTilingOptions redTiling;
+    redTiling.setTileSizes(asOFR(rewriter, reduction));
+    redTiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    FailureOr<scf::SCFTilingResult> red = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(tiled.getOperation()), redTiling);
+    if (failed(red))
+      return;
+    rewriter.replaceOp(tiled, red->replacements);
+    tiled = cast<linalg::LinalgOp>(red->tiledOps.front());
+  }
+  rewriter.setInsertionPoint(tiled);
+  if (succeeded(linalg::vectorizeOpPrecondition(tiled))) {
+    FailureOr<linalg::VectorizationResult> v =
+        linalg::vectorize(rewriter, tiled);
+    if (succeeded(v))
+      rewriter.replaceOp(tiled, v->replacements);
+  }
+}
+
+/// `type` with the dimensions that `map` reads from loop `loop` set to
+/// `size`.
+RankedTensorType withLoopSize(RankedTensorType type, AffineMap map,
+                              unsigned loop, int64_t size) {
+  SmallVector<int64_t> shape(type.getShape());
+  for (auto [i, e] : llvm::enumerate(map.getResults()))
+    if (auto d = dyn_cast<AffineDimExpr>(e); d && d.getPosition() == loop)
+      shape[i] = size;
+  return RankedTensorType::get(shape, type.getElementType());
+}
+
+/// Versions a tile whose loop `loop` has a dynamic size of at most `full`:
+///
+///   scf.if (size == full) { the op on operands cast to static size `full` }
+///   else                  { the op as it is }
+///
+/// Returns (the static version, the dynamic one).
+FailureOr<std::pair<linalg::LinalgOp, linalg::LinalgOp>>
+versionTile(RewriterBase &rewriter, linalg::LinalgOp tiled, unsigned loop,
+            int64_t full) {
+  Location loc = tiled.getLoc();
+  rewriter.setInsertionPoint(tiled);
+  SmallVector<Range> ranges = tiled.createLoopRanges(rewriter, loc);
+  Value size =
+      getValueOrCreateConstantIndexOp(rewriter, loc, ranges[loop].size);
+  Value isFull = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::eq, size,
+      arith::ConstantIndexOp::create(rewriter, loc, full));
+  auto ifOp = scf::IfOp::create(rewriter, loc, tiled->getResultTypes(), isFull,
+                                /*withElseRegion=*/true);
+  // Static: every operand cast to the full size, the results cast back.
+  rewriter.setInsertionPointToStart(ifOp.thenBlock());
+  IRMapping staticMap;
+  for (OpOperand &operand : tiled->getOpOperands()) {
+    auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+    if (!type)
+      continue;
+    RankedTensorType want = withLoopSize(
+        type, tiled.getMatchingIndexingMap(&operand), loop, full);
+    if (want != type)
+      staticMap.map(operand.get(), tensor::CastOp::create(
+                                       rewriter, loc, want, operand.get()));
+  }
+  Operation *fixed = rewriter.clone(*tiled, staticMap);
+  SmallVector<Value> yields;
+  for (OpResult r : fixed->getResults()) {
+    auto type = cast<RankedTensorType>(r.getType());
+    OpOperand *init = cast<linalg::LinalgOp>(fixed).getDpsInitOperand(
+        r.getResultNumber());
+    r.setType(cast<RankedTensorType>(init->get().getType()));
+    yields.push_back(tensor::CastOp::create(rewriter, loc, type, r));
+  }
+  scf::YieldOp::create(rewriter, loc, yields);
+  // Dynamic: the op as it is.
+  rewriter.setInsertionPointToStart(ifOp.elseBlock());
+  Operation *rest = rewriter.clone(*tiled);
+  scf::YieldOp::create(rewriter, loc, rest->getResults());
+  rewriter.replaceOp(tiled, ifOp.getResults());
+  return std::make_pair(cast<linalg::LinalgOp>(fixed),
+                        cast<linalg::LinalgOp>(rest));
+}
+
 /// Tiles, fuses the destination fill, and vectorizes one op.
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
                       int64_t rows, int64_t cols, int64_t red) {
@@ -163,25 +259,29 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
     rewriter.replaceAllUsesWith(orig, repl);
 
   auto tiled = cast<linalg::LinalgOp>(fused->tiledAndFusedOps.front());
-  // Reductions: an scf.for over reduction tiles inside the parallel tile.
-  if (llvm::any_of(tiles->reduction, [](int64_t t) { return t != 0; })) {
-    rewriter.setInsertionPoint(tiled);
-    scf::SCFTilingOptions redTiling;
-    redTiling.setTileSizes(asOFR(rewriter, tiles->reduction));
-    redTiling.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
-    FailureOr<scf::SCFTilingResult> red = scf::tileUsingSCF(
-        rewriter, cast<TilingInterface>(tiled.getOperation()), redTiling);
-    if (failed(red))
+  if (tiles->versioned) {
+    // Full tiles (`rows` positions) on static types, the last one by 1.
+    FailureOr<std::pair<linalg::LinalgOp, linalg::LinalgOp>> versions =
+        versionTile(rewriter, tiled, *tiles->versioned, rows);
+    if (failed(versions))
       return;
-    rewriter.replaceOp(tiled, red->replacements);
-    tiled = cast<linalg::LinalgOp>(red->tiledOps.front());
-  }
-  rewriter.setInsertionPoint(tiled);
-  if (succeeded(linalg::vectorizeOpPrecondition(tiled))) {
-    FailureOr<linalg::VectorizationResult> v =
-        linalg::vectorize(rewriter, tiled);
-    if (succeeded(v))
-      rewriter.replaceOp(tiled, v->replacements);
+    finishTile(rewriter, versions->first, tiles->reduction);
+    rewriter.setInsertionPoint(versions->second);
+    SmallVector<int64_t> ones(tiles->parallel.size(), 0);
+    ones[*tiles->versioned] = 1;
+    scf::SCFTilingOptions byOne;
+    byOne.setTileSizes(asOFR(rewriter, ones));
+    byOne.setLoopType(scf::SCFTilingOptions::LoopType::ForOp);
+    FailureOr<scf::SCFTilingResult> rest = scf::tileUsingSCF(
+        rewriter, cast<TilingInterface>(versions->second.getOperation()),
+        byOne);
+    if (failed(rest))
+      return;
+    rewriter.replaceOp(versions->second, rest->replacements);
+    finishTile(rewriter, cast<linalg::LinalgOp>(rest->tiledOps.front()),
+               tiles->reduction);
+  } else {
+    finishTile(rewriter, tiled, tiles->reduction);
   }
   // The fused fills (static tiles of the destination).
   for (Operation *other : llvm::drop_begin(fused->tiledAndFusedOps)) {

@@ -60,7 +60,13 @@ def HybridTileAndVectorize
     `rows` x `cols`, the others by 1), fuses a `linalg.fill` that
     initialises its destination into each tile, tiles its reduction loops
     with `scf.for` by `reduction`, and vectorizes the tile with upstream
-    `linalg::vectorize` (masked where a dynamic size leaves a partial tile).
+    `linalg::vectorize`. Static sizes get tiles that divide them. A dynamic
+    second-to-last parallel dimension (a projection's tokens, with a
+    dynamic sequence length) is tiled by `rows` and each tile versioned:
+    `scf.if` the tile is full, the op on operands cast to the static size
+    (vectorized, each weight row reused for `rows` tokens), else the op
+    tiled by 1 along that dimension (the last, partial tile). Other dynamic
+    dimensions are tiled by 1.
     A projection tile is then `x[k]` broadcast times the rows `W[k, cols]`
     (contiguous reads), summed over `k` in `cols` vector lanes: multiply-adds
     without horizontal sums. (It is deliberately not folded into
