@@ -88,7 +88,9 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   pm.addPass(createCSEPass());
   if (options.vectorizeLinalg) {
     // (Fuses elementwise ops itself, never into contractions.)
-    pm.addNestedPass<func::FuncOp>(createHybridTileAndVectorize());
+    HybridTileAndVectorizeOptions vectorize;
+    vectorize.dynamicRows = options.dynamicRows;
+    pm.addNestedPass<func::FuncOp>(createHybridTileAndVectorize(vectorize));
     pm.addPass(createCanonicalizerPass());
     pm.addPass(createCSEPass());
   }

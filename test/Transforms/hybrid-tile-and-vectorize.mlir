@@ -1,9 +1,11 @@
-// RUN: hybrid-opt %s --pass-pipeline="builtin.module(func.func(hybrid-tile-and-vectorize))" | FileCheck %s
+// RUN: hybrid-opt %s --pass-pipeline="builtin.module(func.func(hybrid-tile-and-vectorize{dynamic-rows=8}))" | FileCheck %s
+// RUN: hybrid-opt %s --pass-pipeline="builtin.module(func.func(hybrid-tile-and-vectorize))" | FileCheck %s --check-prefix=ONE
 
 // A projection [B, T, 64] x [64, 96] written with the reduction innermost,
 // (b, t, o, i): the loops are interchanged to (b, t, i, o), then an
-// scf.forall over parallel tiles (batch by 1, tokens by 8, 96 by 32), the
-// fill fused into the tile. The dynamic token tile is versioned: a full
+// scf.forall over parallel tiles (batch by 1, tokens by 8 with
+// dynamic-rows=8, 96 by 32), the fill fused into the tile. The dynamic
+// token tile is versioned: a full
 // tile of 8 tokens is cast to static sizes and vectorized (an scf.for over
 // reduction tiles of 16; per step x[t, k] broadcast times rows W[k, 32
 // columns], a contiguous read, reduced over k in the 32 lanes: no dot
@@ -35,6 +37,11 @@
 // CHECK:   tensor.parallel_insert_slice %[[R]]
 // CHECK-NOT: vector.contract
 // CHECK-NOT: linalg.generic
+// By default (dynamic-rows=1) a dynamic token dimension is tiled by 1:
+// ONE-LABEL: func.func @linear
+// ONE: scf.forall ({{.*}}) = (0, 0, 0) to ({{.*}}, {{.*}}, 96) step (1, 1, 32)
+// ONE-NOT: scf.if
+// ONE: vector.multi_reduction <add>, {{.*}} [2] : vector<1x1x16x32xf32> to vector<1x1x32xf32>
 func.func @linear(%x: tensor<?x?x64xf32>, %w: tensor<64x96xf32>) -> tensor<?x?x96xf32> {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index

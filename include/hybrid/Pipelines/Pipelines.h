@@ -63,6 +63,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
                      "updates, as vector lanes (the state tile is keys x "
                      "rows)"),
       llvm::cl::init(64)};
+  PassOptions::Option<int64_t> dynamicRows{
+      *this, "dynamic-rows",
+      llvm::cl::desc("Tokens per vectorized tile of a projection with a "
+                     "dynamic sequence length (versioned tiles; 1: one "
+                     "token per tile). Measured (docs/Performance.md): 4 "
+                     "makes such projections 2-3x faster and compiles "
+                     "models 1.7x slower, so it is opt-in"),
+      llvm::cl::init(1)};
   PassOptions::Option<int64_t> queryLanes{
       *this, "query-lanes",
       llvm::cl::desc("Queries of windowed_attention per task, as vector "

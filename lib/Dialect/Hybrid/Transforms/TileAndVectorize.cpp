@@ -57,7 +57,8 @@ int64_t dividingTile(int64_t size, ArrayRef<int64_t> candidates,
 /// versioned (full tiles static, the remainder by 1); other dynamic sizes
 /// get tiles of 1. Fails when a reduction is dynamic.
 FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
-                                 int64_t cols, int64_t red) {
+                                 int64_t cols, int64_t red,
+                                 int64_t dynamicRows) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
   TileSizes t;
@@ -74,8 +75,8 @@ FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
         tile = dividingTile(size, {cols, cols / 2, cols / 4}, cols);
       else if (k + 2 == parallelDims.size())
         tile = dividingTile(size, {rows, rows / 2}, 1);
-    } else if (k + 2 == parallelDims.size() && rows > 1) {
-      tile = rows;
+    } else if (k + 2 == parallelDims.size() && dynamicRows > 1) {
+      tile = dynamicRows;
       t.versioned = d;
     }
     t.parallel[d] = tile;
@@ -221,7 +222,8 @@ versionTile(RewriterBase &rewriter, linalg::LinalgOp tiled, unsigned loop,
 
 /// Tiles, fuses the destination fill, and vectorizes one op.
 void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
-                      int64_t rows, int64_t cols, int64_t red) {
+                      int64_t rows, int64_t cols, int64_t red,
+                      int64_t dynamicRows) {
   // Vectors of i1 are bit-packed in memory while scalar i1 accesses use a
   // byte per element: ops on i1 tensors stay scalar.
   auto isI1 = [](Value v) { return getElementTypeOrSelf(v.getType()).isInteger(1); };
@@ -233,7 +235,7 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
                     [](AffineMap m) { return m.isProjectedPermutation(); }))
     return;
   op = reductionBeforeColumns(rewriter, op);
-  FailureOr<TileSizes> tiles = chooseTiles(op, rows, cols, red);
+  FailureOr<TileSizes> tiles = chooseTiles(op, rows, cols, red, dynamicRows);
   if (failed(tiles))
     return;
 
@@ -262,7 +264,7 @@ void tileAndVectorize(RewriterBase &rewriter, linalg::LinalgOp op,
   if (tiles->versioned) {
     // Full tiles (`rows` positions) on static types, the last one by 1.
     FailureOr<std::pair<linalg::LinalgOp, linalg::LinalgOp>> versions =
-        versionTile(rewriter, tiled, *tiles->versioned, rows);
+        versionTile(rewriter, tiled, *tiles->versioned, dynamicRows);
     if (failed(versions))
       return;
     finishTile(rewriter, versions->first, tiles->reduction);
@@ -326,7 +328,7 @@ struct HybridTileAndVectorizePass
     IRRewriter rewriter(&getContext());
     // Consumers first, so the fills they fuse are still there.
     for (linalg::LinalgOp op : llvm::reverse(ops))
-      tileAndVectorize(rewriter, op, rows, cols, reduction);
+      tileAndVectorize(rewriter, op, rows, cols, reduction, dynamicRows);
 
     // Unit batch/token dims off the vectors. A projection tile stays
     // mul + multi_reduction over its outer (k) dimension: x[k] broadcast

@@ -90,7 +90,10 @@ def HybridTileAndVectorize
     Option<"cols", "cols", "int64_t", /*default=*/"32",
            "Tile of the last parallel dimension">,
     Option<"reduction", "reduction", "int64_t", /*default=*/"16",
-           "Tile of each reduction dimension">
+           "Tile of each reduction dimension">,
+    Option<"dynamicRows", "dynamic-rows", "int64_t", /*default=*/"1",
+           "Tile of a dynamic second-to-last parallel dimension (versioned: "
+           "full tiles static, the remainder by 1; 1 = tiles of 1)">
   ];
 }
 
