@@ -62,11 +62,13 @@ def HybridTileAndVectorize
     with `scf.for` by `reduction`, and vectorizes the tile with upstream
     `linalg::vectorize`. Static sizes get tiles that divide them. A dynamic
     second-to-last parallel dimension (a projection's tokens, with a
-    dynamic sequence length) is tiled by `rows` and each tile versioned:
+    dynamic sequence length) is tiled by `dynamic-rows` (default 1: tiles
+    of 1) and, when that is more than 1, each tile versioned:
     `scf.if` the tile is full, the op on operands cast to the static size
     (vectorized, each weight row reused for `rows` tokens), else the op
     tiled by 1 along that dimension (the last, partial tile). Other dynamic
-    dimensions are tiled by 1.
+    dimensions are tiled by 1. (Larger token tiles are faster but compile
+    slower: docs/Performance.md.)
     A projection tile is then `x[k]` broadcast times the rows `W[k, cols]`
     (contiguous reads), summed over `k` in `cols` vector lanes: multiply-adds
     without horizontal sums. (It is deliberately not folded into
