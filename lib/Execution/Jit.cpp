@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/Jit.h"
+#include "hybrid/Runtime/hybrid_runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -136,5 +137,13 @@ llvm::Error JitModule::call(llvm::StringRef func,
   SmallVector<void *> packed;
   for (void *&p : pointers)
     packed.push_back(&p);
-  return engine->invokePacked(("_mlir_ciface_" + func).str(), packed);
+  auto fn = engine->lookupPacked(("_mlir_ciface_" + func).str());
+  if (!fn)
+    return fn.takeError();
+  // Through the runtime, so that the compiled code running out of memory
+  // is an error, not a crash.
+  if (hybrid_invoke_guarded(*fn, packed.data()) != HYBRID_OK)
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   hybrid_last_error());
+  return llvm::Error::success();
 }

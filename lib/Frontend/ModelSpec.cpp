@@ -170,8 +170,91 @@ struct KeyPosition {
   std::vector<size_t> elementOffsets;
 };
 
+/// Appends code point `cp` to `out` in UTF-8.
+void appendUtf8(uint32_t cp, std::string &out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+/// Reads the 4 hex digits of a \u escape at `text[i]`, or nullopt.
+std::optional<uint32_t> hex4(StringRef text, size_t i) {
+  if (i + 4 > text.size())
+    return std::nullopt;
+  uint32_t v = 0;
+  for (size_t j = i; j < i + 4; ++j) {
+    unsigned digit;
+    if (!llvm::to_integer(text.substr(j, 1), digit, 16))
+      return std::nullopt;
+    v = v * 16 + digit;
+  }
+  return v;
+}
+
+/// Decodes the JSON string literal whose opening quote is at `text[i]`, as
+/// llvm::json does (escapes, \u with surrogate pairs; a lone surrogate
+/// becomes U+FFFD). Leaves `i` on the closing quote.
+std::string decodeString(StringRef text, size_t &i) {
+  std::string value;
+  for (++i; i < text.size() && text[i] != '"'; ++i) {
+    if (text[i] != '\\' || i + 1 >= text.size()) {
+      value += text[i];
+      continue;
+    }
+    char e = text[++i];
+    switch (e) {
+    case 'b': value += '\b'; break;
+    case 'f': value += '\f'; break;
+    case 'n': value += '\n'; break;
+    case 'r': value += '\r'; break;
+    case 't': value += '\t'; break;
+    case 'u': {
+      std::optional<uint32_t> unit = hex4(text, i + 1);
+      if (!unit) {
+        value += e;
+        break;
+      }
+      i += 4;
+      uint32_t cp = *unit;
+      if (cp >= 0xD800 && cp < 0xDC00) {
+        std::optional<uint32_t> low;
+        if (i + 2 < text.size() && text[i + 1] == '\\' && text[i + 2] == 'u')
+          low = hex4(text, i + 3);
+        if (low && *low >= 0xDC00 && *low < 0xE000) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (*low - 0xDC00);
+          i += 6;
+        } else {
+          cp = 0xFFFD;
+        }
+      } else if (cp >= 0xDC00 && cp < 0xE000) {
+        cp = 0xFFFD;
+      }
+      appendUtf8(cp, value);
+      break;
+    }
+    default: // '"', '\\', '/'
+      value += e;
+      break;
+    }
+  }
+  return value;
+}
+
 /// Scans valid JSON text (it was parsed already) for the positions of the
 /// top-level object's keys and of the elements of top-level array values.
+/// Keys are decoded as the JSON parser decodes them. Linear in the text.
 std::vector<KeyPosition> scanTopLevelKeys(StringRef text) {
   std::vector<KeyPosition> keys;
   int depth = 0;
@@ -187,15 +270,10 @@ std::vector<KeyPosition> scanTopLevelKeys(StringRef text) {
       elementStart = false;
     }
     if (c == '"') {
-      size_t start = i++;
-      std::string value;
-      for (; i < text.size() && text[i] != '"'; ++i) {
-        if (text[i] == '\\' && i + 1 < text.size())
-          ++i;
-        value += text[i];
-      }
+      size_t start = i;
+      std::string value = decodeString(text, i);
       if (depth == 1 && expectKey) {
-        keys.push_back({value, start, {}});
+        keys.push_back({std::move(value), start, {}});
         expectKey = false;
       }
       continue;
@@ -206,7 +284,7 @@ std::vector<KeyPosition> scanTopLevelKeys(StringRef text) {
       ++depth;
       if (depth == 1)
         expectKey = c == '{';
-      if (depth == 2 && c == '[') {
+      if (depth == 2 && c == '[' && !keys.empty()) {
         inTopArray = true;
         elementStart = true;
       }
@@ -230,18 +308,62 @@ std::vector<KeyPosition> scanTopLevelKeys(StringRef text) {
   return keys;
 }
 
-/// 1-based line and column of `offset` in `text`.
-std::pair<unsigned, unsigned> lineColumn(StringRef text, size_t offset) {
-  unsigned line = 1, col = 1;
-  for (size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
+/// The deepest nesting of arrays and objects a spec may have. A spec is
+/// flat (values are numbers, strings or lists of them); the bound keeps the
+/// recursive JSON parser's stack small on hostile input.
+constexpr int kMaxJsonDepth = 64;
+
+/// The offset of the bracket that opens nesting level kMaxJsonDepth + 1,
+/// or nullopt. Strings are skipped; the text need not be valid JSON.
+std::optional<size_t> tooDeep(StringRef text) {
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i)
+        if (text[i] == '\\')
+          ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
     }
   }
-  return {line, col};
+  return std::nullopt;
+}
+
+/// 1-based line and column of offsets in a text, in O(log lines) each.
+class LineTable {
+public:
+  explicit LineTable(StringRef text) : text(text) {
+    starts.push_back(0);
+    for (size_t i = 0; i < text.size(); ++i)
+      if (text[i] == '\n')
+        starts.push_back(i + 1);
+  }
+  std::pair<unsigned, unsigned> lineColumn(size_t offset) const {
+    offset = std::min(offset, text.size());
+    auto it = std::upper_bound(starts.begin(), starts.end(), offset);
+    size_t line = it - starts.begin();
+    return {static_cast<unsigned>(line),
+            static_cast<unsigned>(offset - starts[line - 1] + 1)};
+  }
+
+private:
+  StringRef text;
+  std::vector<size_t> starts;
+};
+
+/// A key as it appears in messages: control and non-ASCII characters
+/// escaped, so a hostile key cannot break the message's line.
+std::string printable(StringRef key) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  llvm::printEscapedString(key.take_front(80), os);
+  if (key.size() > 80)
+    os << "...";
+  return out;
 }
 
 /// Describes a JSON value for messages: its kind and a short rendering.
@@ -295,6 +417,7 @@ public:
   }
 
   std::optional<int64_t> integer(const Entry &e, int64_t min,
+                                 int64_t max = limits::kMaxInteger,
                                  StringRef what = "") {
     std::optional<double> number = e.value.getAsNumber();
     std::optional<int64_t> i = e.value.getAsInteger();
@@ -306,6 +429,12 @@ public:
     if (!i || *i < min) {
       error(e, llvm::formatv("expected an integer >= {0}, got {1}", min,
                              describe(e.value)));
+      return std::nullopt;
+    }
+    if (*i > max) {
+      error(e, llvm::formatv("{0} exceeds the limit {1} (docs/Frontend.md, "
+                             "\"Limits\")",
+                             *i, max));
       return std::nullopt;
     }
     return *i;
@@ -430,13 +559,22 @@ std::optional<Preset> parsePreset(StringRef name) {
 // parseModelSpec
 //===----------------------------------------------------------------------===//
 
+/// At most this many errors are reported, then how many more there were
+/// (as compilers do: a spec with 100,000 bad entries gets a short answer).
+constexpr size_t kMaxReportedErrors = 20;
+
 static llvm::Error toError(const std::vector<SpecDiagnostic> &errors) {
   std::string all;
-  for (const SpecDiagnostic &d : errors) {
+  for (const SpecDiagnostic &d :
+       llvm::ArrayRef(errors).take_front(kMaxReportedErrors)) {
     if (!all.empty())
       all += "\n";
     all += d.str();
   }
+  if (errors.size() > kMaxReportedErrors)
+    all += llvm::formatv("\nerror: {0} more errors not shown",
+                         errors.size() - kMaxReportedErrors)
+               .str();
   return llvm::createStringError(llvm::inconvertibleErrorCode(), all);
 }
 
@@ -448,6 +586,15 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
   std::vector<Entry> fileEntries, setEntries;
   if (sources.jsonText) {
     StringRef text = *sources.jsonText;
+    LineTable lines(text);
+    if (std::optional<size_t> deep = tooDeep(text)) {
+      auto [line, col] = lines.lineColumn(*deep);
+      r.errorAt(llvm::formatv("{0}:{1}:{2}", sources.jsonName, line, col).str(),
+                llvm::formatv("invalid spec: arrays and objects nested deeper "
+                              "than {0} levels",
+                              kMaxJsonDepth));
+      return toError(r.errors);
+    }
     llvm::Expected<json::Value> parsed = json::parse(text);
     if (!parsed) {
       std::string msg = llvm::toString(parsed.takeError());
@@ -472,17 +619,25 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
     }
     llvm::StringMap<std::string> seen;
     for (const KeyPosition &kp : scanTopLevelKeys(text)) {
-      auto [line, col] = lineColumn(text, kp.keyOffset);
+      auto [line, col] = lines.lineColumn(kp.keyOffset);
       std::string location =
           llvm::formatv("{0}:{1}:{2}", sources.jsonName, line, col).str();
       if (auto [it, inserted] = seen.try_emplace(kp.key, location); !inserted) {
-        r.errorAt(location, "key '" + kp.key + "' appears twice (first at " +
-                                it->second + ")");
+        r.errorAt(location, "key '" + printable(kp.key) +
+                                "' appears twice (first at " + it->second +
+                                ")");
         continue;
       }
-      Entry e{kp.key, *object->get(kp.key), location, {}};
+      const json::Value *value = object->get(kp.key);
+      if (!value) {
+        // The scanner and the parser disagree on a key: never expected,
+        // but a message is better than a crash.
+        r.errorAt(location, "cannot read key '" + printable(kp.key) + "'");
+        continue;
+      }
+      Entry e{kp.key, *value, location, {}};
       for (size_t off : kp.elementOffsets) {
-        auto [l, c] = lineColumn(text, off);
+        auto [l, c] = lines.lineColumn(off);
         e.elementLocations.push_back(
             llvm::formatv("{0}:{1}:{2}", sources.jsonName, l, c).str());
       }
@@ -523,7 +678,7 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
   llvm::erase_if(all, [&](Entry *e) {
     if (llvm::is_contained(specKeys(), StringRef(e->key)))
       return false;
-    r.errorAt(e->location, "unknown key '" + e->key + "'" +
+    r.errorAt(e->location, "unknown key '" + printable(e->key) + "'" +
                                SpecReader::didYouMean(e->key, specKeys()));
     return true;
   });
@@ -577,8 +732,8 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
               *numLayersEntry = nullptr, *backboneEntry = nullptr;
   for (const Entry &e : effective) {
     StringRef k = e.key;
-    auto setInt = [&](int64_t &field, int64_t min) {
-      if (std::optional<int64_t> v = r.integer(e, min))
+    auto setInt = [&](int64_t &field, int64_t min, int64_t max) {
+      if (std::optional<int64_t> v = r.integer(e, min, max))
         field = *v;
     };
     auto setBool = [&](bool &field) {
@@ -586,12 +741,12 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
         field = *v;
     };
     if (k == "embed_dim") {
-      setInt(spec.embedDim, 1);
+      setInt(spec.embedDim, 1, limits::kMaxWidth);
       haveEmbed = true;
     } else if (k == "hidden_size") {
-      setInt(spec.hiddenSize, 1);
+      setInt(spec.hiddenSize, 1, limits::kMaxWidth);
     } else if (k == "num_layers") {
-      setInt(spec.numLayers, 1);
+      setInt(spec.numLayers, 1, limits::kMaxLayers);
       haveNumLayers = true;
       numLayersEntry = &e;
     } else if (k == "backbone") {
@@ -601,7 +756,7 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
         spec.backbone = *kind;
     } else if (k == "attention_every") {
       everyEntry = &e;
-      if (std::optional<int64_t> v = r.integer(e, 1))
+      if (std::optional<int64_t> v = r.integer(e, 1, limits::kMaxLayers))
         spec.attentionEvery = *v;
     } else if (k == "ratio") {
       ratioEntry = &e;
@@ -618,6 +773,13 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
                                                       : e.location,
                    {}};
         std::optional<int64_t> v = (*a)[i].getAsInteger();
+        if (v && *v > limits::kMaxLayers) {
+          r.error(part, llvm::formatv("the {0} count {1} exceeds the limit "
+                                      "{2} (docs/Frontend.md, \"Limits\")",
+                                      i == 0 ? "backbone" : "attention", *v,
+                                      limits::kMaxLayers));
+          continue;
+        }
         if (!v || *v < 1) {
           r.error(part, llvm::formatv(
                             "the {0} count must be an integer >= 1, got {1}{2}",
@@ -644,6 +806,12 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
         r.error(e, "the schedule is empty: a model needs at least one layer");
         continue;
       }
+      if (static_cast<int64_t>(a->size()) > limits::kMaxLayers) {
+        r.error(e, llvm::formatv("the schedule has {0} layers, more than the "
+                                 "limit {1} (docs/Frontend.md, \"Limits\")",
+                                 a->size(), limits::kMaxLayers));
+        continue;
+      }
       std::vector<LayerKind> layers;
       for (auto [i, v] : llvm::enumerate(*a)) {
         std::string where = i < e.elementLocations.size()
@@ -660,20 +828,20 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
       if (std::optional<StringRef> m = r.choice(e, {"interleaved", "parallel"}))
         spec.mode = *m == "parallel" ? Mode::Parallel : Mode::Interleaved;
     } else if (k == "state_size") {
-      setInt(spec.stateSize, 1);
+      setInt(spec.stateSize, 1, limits::kMaxStateSize);
     } else if (k == "expand_factor") {
-      setInt(spec.expandFactor, 1);
+      setInt(spec.expandFactor, 1, limits::kMaxExpandFactor);
     } else if (k == "conv_size") {
-      setInt(spec.convSize, 1);
+      setInt(spec.convSize, 1, limits::kMaxConvSize);
     } else if (k == "num_heads") {
-      setInt(spec.numHeads, 1);
+      setInt(spec.numHeads, 1, limits::kMaxHeads);
     } else if (k == "head_dim") {
-      setInt(spec.headDim, 1);
+      setInt(spec.headDim, 1, limits::kMaxHeadDim);
     } else if (k == "num_kv_heads") {
-      setInt(spec.numKvHeads, 1);
+      setInt(spec.numKvHeads, 1, limits::kMaxHeads);
       haveKvHeads = true;
     } else if (k == "window_size") {
-      setInt(spec.windowSize, 1);
+      setInt(spec.windowSize, 1, limits::kMaxSeqLen);
     } else if (k == "use_sliding_window") {
       setBool(spec.useSlidingWindow);
     } else if (k == "qk_layernorm") {
@@ -689,14 +857,14 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
     } else if (k == "seq_len") {
       if (e.value.kind() == json::Value::Null)
         spec.seqLen.reset();
-      else if (std::optional<int64_t> v = r.integer(e, 1))
+      else if (std::optional<int64_t> v = r.integer(e, 1, limits::kMaxSeqLen))
         spec.seqLen = *v;
     } else if (k == "chunked_attention") {
       setBool(spec.chunkedAttention);
     } else if (k == "memory_efficient_attention") {
       setBool(spec.memoryEfficientAttention);
     } else if (k == "chunk_size") {
-      setInt(spec.chunkSize, 1);
+      setInt(spec.chunkSize, 1, limits::kMaxSeqLen);
     } else if (k == "output") {
       if (std::optional<StringRef> o = r.choice(e, {"last", "sequence"}))
         spec.output =

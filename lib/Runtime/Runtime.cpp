@@ -13,6 +13,7 @@
 
 #include "hybrid/Runtime/hybrid_runtime.h"
 
+#include <csetjmp>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -20,9 +21,14 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <vector>
+
+/// OpenMP's, when the program has an OpenMP runtime (compiled models with
+/// OpenMP do); null otherwise.
+extern "C" int omp_in_parallel(void) __attribute__((weak));
 
 namespace {
 
@@ -31,6 +37,68 @@ thread_local std::string lastError;
 hybrid_status fail(hybrid_status status, const std::string &message) {
   lastError = message;
   return status;
+}
+
+/// A heap array of trivially copyable T whose allocation can fail: the
+/// runtime reports HYBRID_OUT_OF_MEMORY instead of aborting (it is built
+/// without exceptions, so std::vector's allocation failure would abort).
+template <typename T> class Buffer {
+public:
+  Buffer() = default;
+  Buffer(const Buffer &) = delete;
+  Buffer &operator=(const Buffer &) = delete;
+  Buffer(Buffer &&o) noexcept : ptr(o.ptr), count(o.count) {
+    o.ptr = nullptr;
+    o.count = 0;
+  }
+  Buffer &operator=(Buffer &&o) noexcept {
+    std::swap(ptr, o.ptr);
+    std::swap(count, o.count);
+    return *this;
+  }
+  ~Buffer() { std::free(ptr); }
+  /// Zero-filled storage for n values; false when it cannot be had.
+  bool allocate(size_t n) {
+    std::free(ptr);
+    count = 0;
+    ptr = static_cast<T *>(std::calloc(n ? n : 1, sizeof(T)));
+    if (!ptr)
+      return false;
+    count = n;
+    return true;
+  }
+  T *data() { return ptr; }
+  const T *data() const { return ptr; }
+  size_t size() const { return count; }
+  T *begin() { return ptr; }
+  T *end() { return ptr + count; }
+  const T *begin() const { return ptr; }
+  const T *end() const { return ptr + count; }
+  T &operator[](size_t i) { return ptr[i]; }
+  const T &operator[](size_t i) const { return ptr[i]; }
+  void swap(Buffer &o) {
+    std::swap(ptr, o.ptr);
+    std::swap(count, o.count);
+  }
+
+private:
+  T *ptr = nullptr;
+  size_t count = 0;
+};
+
+/// The product of n values, or false when it overflows `limit` (by default
+/// what a signed 64-bit size can hold) or a value is negative.
+bool checkedProduct(const int64_t *values, size_t n, size_t &out,
+                    size_t limit = size_t(INT64_MAX)) {
+  size_t p = 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (values[i] < 0 ||
+        __builtin_mul_overflow(p, static_cast<size_t>(values[i]), &p) ||
+        p > limit)
+      return false;
+  }
+  out = p;
+  return true;
 }
 
 std::string shapeString(const int64_t *shape, int64_t rank) {
@@ -90,18 +158,46 @@ private:
           return false;
         char e = text[pos++];
         switch (e) {
-        case 'n':
-          out += '\n';
+        case 'b': out += '\b'; break;
+        case 'f': out += '\f'; break;
+        case 'n': out += '\n'; break;
+        case 'r': out += '\r'; break;
+        case 't': out += '\t'; break;
+        case 'u': {
+          // A code unit; names are compared as UTF-8, so encode it (a
+          // surrogate pair is not combined: such names fail to match).
+          if (pos + 4 > text.size())
+            return false;
+          unsigned cp = 0;
+          for (int j = 0; j < 4; ++j) {
+            char h = text[pos++];
+            unsigned digit = h >= '0' && h <= '9'   ? h - '0'
+                             : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                             : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                                    : 16;
+            if (digit == 16)
+              return false;
+            cp = cp * 16 + digit;
+          }
+          if (cp < 0x80) {
+            out += static_cast<char>(cp);
+          } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+          } else {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+          }
           break;
-        case 't':
-          out += '\t';
-          break;
-        case 'u':
-          // Names are ASCII in practice; keep the escape verbatim.
-          out += "\\u";
+        }
+        case '"':
+        case '\\':
+        case '/':
+          out += e;
           break;
         default:
-          out += e;
+          return false;
         }
       } else {
         out += c;
@@ -204,7 +300,7 @@ private:
 struct hybrid_model {
   const hybrid_model_desc *desc = nullptr;
   /// Weights read from a file (owned), or empty.
-  std::vector<std::vector<float>> owned;
+  std::vector<Buffer<float>> owned;
   /// One pointer per weight, owned or caller's.
   std::vector<const float *> weights;
 };
@@ -261,13 +357,28 @@ hybrid_model_create_from_file(const hybrid_model_desc *desc, const char *path,
   if (!f)
     return fail(HYBRID_IO_ERROR, std::string("cannot open '") + path + "': " +
                                      std::strerror(errno));
-  std::vector<char> bytes;
-  char chunk[1 << 16];
-  size_t n;
-  while ((n = std::fread(chunk, 1, sizeof(chunk), f)) > 0)
-    bytes.insert(bytes.end(), chunk, chunk + n);
-  std::fclose(f);
   std::string where = std::string("'") + path + "': ";
+  // The whole file, read into a buffer whose allocation may fail.
+  Buffer<char> bytes;
+  long fileSize = -1;
+  if (std::fseek(f, 0, SEEK_END) == 0)
+    fileSize = std::ftell(f);
+  if (fileSize < 0 || std::fseek(f, 0, SEEK_SET) != 0) {
+    std::fclose(f);
+    return fail(HYBRID_IO_ERROR, where + "cannot determine the file's size");
+  }
+  if (!bytes.allocate(static_cast<size_t>(fileSize))) {
+    std::fclose(f);
+    return fail(HYBRID_OUT_OF_MEMORY,
+                where + "out of memory reading " + std::to_string(fileSize) +
+                    " bytes");
+  }
+  size_t read = std::fread(bytes.data(), 1, bytes.size(), f);
+  std::fclose(f);
+  if (read != bytes.size())
+    return fail(HYBRID_IO_ERROR, where + "read " + std::to_string(read) +
+                                     " of " + std::to_string(bytes.size()) +
+                                     " bytes");
   if (bytes.size() < 8)
     return fail(HYBRID_IO_ERROR, where + "truncated: no safetensors header");
   uint64_t headerSize = 0;
@@ -310,31 +421,53 @@ hybrid_model_create_from_file(const hybrid_model_desc *desc, const char *path,
       return fail(HYBRID_SHAPE_MISMATCH,
                   where + "tensor '" + w.name + "' has dtype " +
                       dtype->second.string + ", expected F32");
+    // Dims and offsets are JSON numbers (doubles): only non-negative
+    // integers below 2^53 (exact in a double, no overflow in int64) are
+    // sizes; anything else is a corrupt header.
+    auto isSize = [](const Json &v) {
+      return v.kind == Json::Number && v.number >= 0 &&
+             v.number < 9007199254740992.0 &&
+             v.number == static_cast<double>(static_cast<int64_t>(v.number));
+    };
     std::vector<int64_t> got;
-    for (const Json &d : shape->second.array)
+    for (const Json &d : shape->second.array) {
+      if (!isSize(d))
+        return fail(HYBRID_IO_ERROR, where + "tensor '" + w.name +
+                                         "' has a shape entry that is not a "
+                                         "non-negative integer below 2^53");
       got.push_back(static_cast<int64_t>(d.number));
+    }
     std::vector<int64_t> want(w.shape, w.shape + w.rank);
     if (got != want)
       return fail(HYBRID_SHAPE_MISMATCH,
                   where + "tensor '" + w.name + "' has shape " +
                       shapeString(got.data(), got.size()) + ", expected " +
                       shapeString(w.shape, w.rank));
-    int64_t elements = 1;
-    for (int64_t d : want)
-      elements *= d;
-    double begin = offsets->second.array[0].number;
-    double end = offsets->second.array[1].number;
-    if (begin < 0 || end < begin || end > static_cast<double>(dataSize) ||
-        end - begin != static_cast<double>(elements) * 4)
+    size_t elements = 0, tensorBytes = 0;
+    if (!checkedProduct(want.data(), want.size(), elements) ||
+        __builtin_mul_overflow(elements, sizeof(float), &tensorBytes))
+      return fail(HYBRID_SHAPE_MISMATCH,
+                  where + "tensor '" + w.name + "' is too large");
+    const Json &beginJson = offsets->second.array[0];
+    const Json &endJson = offsets->second.array[1];
+    if (!isSize(beginJson) || !isSize(endJson))
+      return fail(HYBRID_IO_ERROR, where + "tensor '" + w.name +
+                                       "' has data offsets that are not "
+                                       "non-negative integers below 2^53");
+    auto begin = static_cast<uint64_t>(beginJson.number);
+    auto end = static_cast<uint64_t>(endJson.number);
+    if (end < begin || end > dataSize || end - begin != tensorBytes)
       return fail(HYBRID_IO_ERROR,
                   where + "tensor '" + w.name + "' has data offsets [" +
-                      std::to_string(static_cast<int64_t>(begin)) + ", " +
-                      std::to_string(static_cast<int64_t>(end)) +
-                      "] outside the " + std::to_string(dataSize) +
+                      std::to_string(begin) + ", " + std::to_string(end) +
+                      "], but needs " + std::to_string(tensorBytes) +
+                      " bytes within the " + std::to_string(dataSize) +
                       "-byte data section (truncated file?)");
-    std::vector<float> data(elements);
-    std::memcpy(data.data(), bytes.data() + dataStart + static_cast<size_t>(begin),
-                elements * 4);
+    Buffer<float> data;
+    if (!data.allocate(elements))
+      return fail(HYBRID_OUT_OF_MEMORY, where + "out of memory for tensor '" +
+                                            w.name + "'");
+    std::memcpy(data.data(), bytes.data() + dataStart + begin, tensorBytes);
     m->owned.push_back(std::move(data));
   }
   for (auto &v : m->owned)
@@ -396,9 +529,16 @@ static hybrid_status outputFits(const hybrid_model *model, int64_t batch,
   if (hybrid_status s =
           hybrid_model_output_shape(model, batch, seqLen, shape, rank))
     return s;
-  size_t needed = 1;
-  for (int32_t i = 0; i < *rank; ++i)
-    needed *= shape[i];
+  // Bytes of the output and the input must be representable (the compiled
+  // code indexes them with int64 strides).
+  size_t needed = 0, inputFloats = 0;
+  int64_t inShape[3] = {batch, seqLen, model->desc->embed_dim};
+  if (!checkedProduct(shape, *rank, needed, size_t(INT64_MAX) / 4) ||
+      !checkedProduct(inShape, 3, inputFloats, size_t(INT64_MAX) / 4))
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "batch " + std::to_string(batch) + " x seq_len " +
+                    std::to_string(seqLen) +
+                    " is too large: the input or output size overflows");
   if (capacity < needed)
     return fail(HYBRID_INVALID_ARGUMENT,
                 "the output needs " + std::to_string(needed) +
@@ -436,8 +576,7 @@ extern "C" hybrid_status hybrid_model_forward(const hybrid_model *model,
   std::vector<void *> args;
   for (auto &v : descs)
     args.push_back(v.data());
-  d->forward(args.data());
-  return HYBRID_OK;
+  return hybrid_invoke_guarded(d->forward, args.data());
 }
 
 extern "C" hybrid_status hybrid_model_weight(const hybrid_model *model,
@@ -462,14 +601,14 @@ extern "C" void hybrid_model_destroy(hybrid_model *model) { delete model; }
 struct hybrid_state {
   const hybrid_model *model = nullptr;
   int64_t batch = 0;
-  std::vector<int64_t> positions;
+  Buffer<int64_t> positions;
   /// Where each state tensor starts in a buffer (elements).
   std::vector<size_t> offsets;
   /// The current state and the buffer the next one is written to; swapped
   /// after each successful call.
-  std::vector<float> current, next;
+  Buffer<float> current, next;
   /// Lengths when the caller gives none.
-  std::vector<int64_t> allLengths;
+  Buffer<int64_t> allLengths;
   /// Argument descriptors, rewritten in place by each call: input, lengths,
   /// weights, states, output, next states. Shapes of the state tensors.
   std::vector<std::vector<int64_t>> descs;
@@ -513,6 +652,17 @@ size_t stateElements(const hybrid_weight_info &info) {
   return n;
 }
 
+/// Floats of every state of `batch` sequences, or false on overflow (the
+/// bytes of both buffers a state keeps must fit in int64).
+bool stateFloats(const hybrid_model_desc *d, int64_t batch, size_t &total) {
+  size_t perSequence = 0;
+  for (int32_t i = 0; i < d->num_states; ++i)
+    perSequence += stateElements(d->states[i]);
+  return !__builtin_mul_overflow(perSequence, static_cast<size_t>(batch),
+                                 &total) &&
+         total <= size_t(INT64_MAX) / (2 * sizeof(float));
+}
+
 /// The state must be `model`'s, for `batch` sequences.
 hybrid_status checkState(const hybrid_model *model, const hybrid_state *state,
                          int64_t batch) {
@@ -528,8 +678,9 @@ hybrid_status checkState(const hybrid_model *model, const hybrid_state *state,
   return HYBRID_OK;
 }
 
-/// Runs `fn` on the state: fills the descriptors, calls, swaps.
-void runStateful(hybrid_forward_fn fn, hybrid_state *st, const float *input,
+/// Runs `fn` on the state: fills the descriptors, calls, swaps. A failed
+/// call leaves the state as it was.
+hybrid_status runStateful(hybrid_forward_fn fn, hybrid_state *st, const float *input,
                  const int64_t *inShape, const int64_t *lengths,
                  float *output, const int64_t *outShape, int32_t outRank) {
   const hybrid_model_desc *d = st->model->desc;
@@ -547,10 +698,12 @@ void runStateful(hybrid_forward_fn fn, hybrid_state *st, const float *input,
                   st->stateShapes[i].data(), d->states[i].rank + 1);
   for (size_t i = 0; i < st->descs.size(); ++i)
     st->args[i] = st->descs[i].data();
-  fn(st->args.data());
+  if (hybrid_status s = hybrid_invoke_guarded(fn, st->args.data()))
+    return s;
   st->current.swap(st->next);
   for (int64_t b = 0; b < st->batch; ++b)
     st->positions[b] += lengths[b];
+  return HYBRID_OK;
 }
 
 /// lengths: null (all `max`) or `batch` values in [0, max].
@@ -579,9 +732,11 @@ extern "C" hybrid_status hybrid_state_size(const hybrid_model *model,
     return fail(HYBRID_INVALID_ARGUMENT,
                 "hybrid_state_size: batch must be >= 1 and bytes not null");
   size_t n = 0;
-  for (int32_t i = 0; i < model->desc->num_states; ++i)
-    n += stateElements(model->desc->states[i]);
-  *bytes = n * sizeof(float) * static_cast<size_t>(batch);
+  if (!stateFloats(model->desc, batch, n))
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_state_size: the state of batch " +
+                    std::to_string(batch) + " is too large to represent");
+  *bytes = n * sizeof(float);
   return HYBRID_OK;
 }
 
@@ -597,24 +752,31 @@ extern "C" hybrid_status hybrid_state_create(const hybrid_model *model,
   std::unique_ptr<hybrid_state> st(new (std::nothrow) hybrid_state());
   if (!st)
     return fail(HYBRID_OUT_OF_MEMORY, "out of memory");
-  // (Allocation failures of the buffers below abort: the runtime is built
-  // without exceptions, like LLVM.)
+  size_t total = 0;
+  if (!stateFloats(d, batch, total))
+    return fail(HYBRID_INVALID_ARGUMENT,
+                "hybrid_state_create: the state of batch " +
+                    std::to_string(batch) + " is too large to represent");
+  // The buffers that grow with the batch may not be had: a status, not an
+  // abort.
+  if (!st->positions.allocate(batch) || !st->allLengths.allocate(batch) ||
+      !st->current.allocate(total) || !st->next.allocate(total))
+    return fail(HYBRID_OUT_OF_MEMORY,
+                "hybrid_state_create: out of memory for the state of batch " +
+                    std::to_string(batch) + " (" +
+                    std::to_string(2 * total * sizeof(float)) + " bytes)");
   {
     st->model = model;
     st->batch = batch;
-    st->positions.assign(batch, 0);
-    st->allLengths.assign(batch, 0);
-    size_t total = 0;
+    size_t offset = 0;
     for (int32_t i = 0; i < d->num_states; ++i) {
-      st->offsets.push_back(total);
-      total += stateElements(d->states[i]) * batch;
+      st->offsets.push_back(offset);
+      offset += stateElements(d->states[i]) * batch;
       std::vector<int64_t> shape{batch};
       shape.insert(shape.end(), d->states[i].shape,
                    d->states[i].shape + d->states[i].rank);
       st->stateShapes.push_back(std::move(shape));
     }
-    st->current.assign(total, 0.0f);
-    st->next.assign(total, 0.0f);
     // input, lengths, weights, states, output (sized per call), next states.
     st->descs.emplace_back(3 + 2 * 3);
     st->descs.emplace_back(3 + 2 * 1);
@@ -650,7 +812,8 @@ extern "C" hybrid_status hybrid_state_copy(const hybrid_state *src,
                 "or batch sizes");
   if (src != dst) {
     std::copy(src->current.begin(), src->current.end(), dst->current.begin());
-    dst->positions = src->positions;
+    std::copy(src->positions.begin(), src->positions.end(),
+              dst->positions.begin());
   }
   return HYBRID_OK;
 }
@@ -692,9 +855,8 @@ extern "C" hybrid_status hybrid_prefill(const hybrid_model *model,
   if (hybrid_status s = checkLengths(state, lengths, seq_len, "length"))
     return s;
   int64_t inShape[3] = {batch, seq_len, model->desc->embed_dim};
-  runStateful(model->desc->prefill, state, input, inShape, lengths, output,
-              shape, rank);
-  return HYBRID_OK;
+  return runStateful(model->desc->prefill, state, input, inShape, lengths,
+                     output, shape, rank);
 }
 
 extern "C" hybrid_status hybrid_step(const hybrid_model *model,
@@ -722,10 +884,9 @@ extern "C" hybrid_status hybrid_step(const hybrid_model *model,
   int64_t seqShape[3] = {batch, 1, d->hidden_size};
   int64_t lastShape[2] = {batch, d->hidden_size};
   if (d->sequence_output)
-    runStateful(d->step, state, x, inShape, active, output, seqShape, 3);
-  else
-    runStateful(d->step, state, x, inShape, active, output, lastShape, 2);
-  return HYBRID_OK;
+    return runStateful(d->step, state, x, inShape, active, output, seqShape,
+                       3);
+  return runStateful(d->step, state, x, inShape, active, output, lastShape, 2);
 }
 
 //===----------------------------------------------------------------------===//
@@ -748,21 +909,68 @@ constexpr int kMinClass = 6, kMaxClass = 30;
 constexpr size_t kMaxBlocksPerClass = 64;
 constexpr size_t kMaxCachedBytes = size_t(256) << 20;
 
+struct CallGuard;
+
+/// The header before every block (inside its first 64 bytes): where the
+/// allocation starts, its size class, and the links of the guarded call
+/// that allocated it (null when none did).
 struct BlockInfo {
   void *base;
   int64_t sizeClass;
+  CallGuard *owner;
+  BlockInfo *prev, *next;
 };
+static_assert(sizeof(BlockInfo) <= kLine, "the header fits the first line");
 
 BlockInfo *infoOf(void *ptr) { return static_cast<BlockInfo *>(ptr) - 1; }
+
+/// A call into compiled code whose allocation failure unwinds to the caller
+/// (hybrid_invoke_guarded): the blocks the calling thread allocates during
+/// the call are linked here, so a failed call frees them all.
+struct CallGuard {
+  std::jmp_buf env;
+  std::mutex mutex; // frees may come from other threads
+  BlockInfo *blocks = nullptr;
+  uint64_t failedBytes = 0;
+};
+thread_local CallGuard *activeGuard = nullptr;
+
+void link(CallGuard *g, BlockInfo *info) {
+  std::lock_guard<std::mutex> lock(g->mutex);
+  info->owner = g;
+  info->prev = nullptr;
+  info->next = g->blocks;
+  if (g->blocks)
+    g->blocks->prev = info;
+  g->blocks = info;
+}
+
+void unlink(BlockInfo *info) {
+  CallGuard *g = info->owner;
+  if (!g)
+    return;
+  std::lock_guard<std::mutex> lock(g->mutex);
+  if (info->prev)
+    info->prev->next = info->next;
+  else
+    g->blocks = info->next;
+  if (info->next)
+    info->next->prev = info->prev;
+  info->owner = nullptr;
+}
 
 struct BlockCache {
   std::vector<void *> blocks[kMaxClass + 1];
   size_t bytes = 0;
-  ~BlockCache() {
-    for (auto &list : blocks)
+  void release() {
+    for (auto &list : blocks) {
       for (void *base : list)
         std::free(base);
+      list.clear();
+    }
+    bytes = 0;
   }
+  ~BlockCache() { release(); }
 };
 thread_local BlockCache blockCache;
 
@@ -773,8 +981,18 @@ int sizeClassOf(size_t size) {
   return c;
 }
 
+/// aligned_alloc, retried once after returning this thread's cached blocks
+/// to the system.
+void *systemAlloc(size_t alignment, size_t bytes) {
+  if (void *p = std::aligned_alloc(alignment, bytes))
+    return p;
+  blockCache.release();
+  return std::aligned_alloc(alignment, bytes);
+}
+
 void *allocateBlock(size_t size, size_t alignment) {
   int c = sizeClassOf(size);
+  void *ptr = nullptr;
   if (alignment <= kLine && c <= kMaxClass) {
     std::vector<void *> &list = blockCache.blocks[c];
     void *base;
@@ -783,28 +1001,33 @@ void *allocateBlock(size_t size, size_t alignment) {
       list.pop_back();
       blockCache.bytes -= size_t(1) << c;
     } else {
-      base = std::aligned_alloc(kLine, kLine + (size_t(1) << c));
+      base = systemAlloc(kLine, kLine + (size_t(1) << c));
       if (!base)
         return nullptr;
     }
-    void *ptr = static_cast<char *>(base) + kLine;
-    *infoOf(ptr) = {base, c};
-    return ptr;
+    ptr = static_cast<char *>(base) + kLine;
+    *infoOf(ptr) = {base, c, nullptr, nullptr, nullptr};
+  } else {
+    // Not cached: a header of one alignment unit, at least 64 bytes.
+    size_t header = alignment > kLine ? alignment : kLine;
+    if (size > SIZE_MAX - 2 * header || (alignment & (alignment - 1)))
+      return nullptr;
+    size_t total = (header + size + header - 1) / header * header;
+    void *base = systemAlloc(header, total);
+    if (!base)
+      return nullptr;
+    ptr = static_cast<char *>(base) + header;
+    *infoOf(ptr) = {base, -1, nullptr, nullptr, nullptr};
   }
-  // Not cached: a header of one alignment unit, at least 64 bytes.
-  size_t header = alignment > kLine ? alignment : kLine;
-  size_t total = (header + size + header - 1) / header * header;
-  void *base = std::aligned_alloc(header, total);
-  if (!base)
-    return nullptr;
-  void *ptr = static_cast<char *>(base) + header;
-  *infoOf(ptr) = {base, -1};
+  if (activeGuard)
+    link(activeGuard, infoOf(ptr));
   return ptr;
 }
 
 void freeBlock(void *ptr) {
   if (!ptr)
     return;
+  unlink(infoOf(ptr));
   BlockInfo info = *infoOf(ptr);
   if (info.sizeClass >= kMinClass && info.sizeClass <= kMaxClass) {
     size_t bytes = size_t(1) << info.sizeClass;
@@ -818,15 +1041,71 @@ void freeBlock(void *ptr) {
   }
   std::free(info.base);
 }
+
+/// The compiled code could not allocate `size` bytes. Inside a guarded call
+/// on the calling thread (and outside an OpenMP parallel region, which a
+/// jump must not leave), unwinds to hybrid_invoke_guarded. Otherwise there
+/// is no way to report it to the caller: says so and aborts, rather than
+/// letting the compiled code write through a null pointer.
+[[noreturn]] void allocationFailed(uint64_t size) {
+  CallGuard *g = activeGuard;
+  if (g && !(omp_in_parallel && omp_in_parallel())) {
+    g->failedBytes = size;
+    std::longjmp(g->env, 1);
+  }
+  std::fprintf(stderr,
+               "hybrid runtime: out of memory: compiled code could not "
+               "allocate %llu bytes %s\n",
+               static_cast<unsigned long long>(size),
+               g ? "inside a parallel region" : "outside a guarded call");
+  std::abort();
+}
 } // namespace
 
+extern "C" hybrid_status hybrid_invoke_guarded(void (*fn)(void **),
+                                               void **args) {
+  CallGuard guard;
+  CallGuard *outer = activeGuard;
+  activeGuard = &guard;
+  if (setjmp(guard.env) == 0) {
+    fn(args);
+    activeGuard = outer;
+    // What the call still holds (nothing, for functions that return no
+    // buffers) stays allocated, but no longer belongs to a call.
+    std::lock_guard<std::mutex> lock(guard.mutex);
+    for (BlockInfo *b = guard.blocks; b; b = b->next)
+      b->owner = nullptr;
+    return HYBRID_OK;
+  }
+  activeGuard = outer;
+  // Free every block the failed call allocated and did not free.
+  std::vector<void *> bases;
+  {
+    std::lock_guard<std::mutex> lock(guard.mutex);
+    for (BlockInfo *b = guard.blocks; b; b = b->next)
+      bases.push_back(b->base);
+    guard.blocks = nullptr;
+  }
+  for (void *base : bases)
+    std::free(base);
+  return fail(HYBRID_OUT_OF_MEMORY,
+              "out of memory: the compiled model could not allocate " +
+                  std::to_string(guard.failedBytes) +
+                  " bytes (the call changed nothing and freed what it had "
+                  "allocated)");
+}
+
 extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
-  return allocateBlock(size, kLine);
+  if (void *p = allocateBlock(size, kLine))
+    return p;
+  allocationFailed(size);
 }
 
 extern "C" void *_mlir_memref_to_llvm_aligned_alloc(uint64_t alignment,
                                                     uint64_t size) {
-  return allocateBlock(size, alignment);
+  if (void *p = allocateBlock(size, alignment))
+    return p;
+  allocationFailed(size);
 }
 
 extern "C" void _mlir_memref_to_llvm_free(void *ptr) { freeBlock(ptr); }

@@ -33,6 +33,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include "hybrid/Support/OutOfMemory.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -454,6 +455,7 @@ void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  mlir::hybrid::installOutOfMemoryExit("hybrid-bench");
   cl::ParseCommandLineOptions(argc, argv, "hybrid-bench\n");
   if (threads < 1)
     threads = 1;

@@ -24,6 +24,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 
+#include "hybrid/Support/OutOfMemory.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -386,6 +387,7 @@ int compileSpec(MLIRContext &context) {
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  mlir::hybrid::installOutOfMemoryExit("hybrid-compile");
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
     os << "hybrid-compile " << HYBRID_VERSION << " (LLVM/MLIR "
        << LLVM_VERSION_STRING << ")\n";

@@ -19,6 +19,7 @@
 
 #include "hybrid/Runtime/hybrid_runtime.h"
 
+#include "hybrid/Support/OutOfMemory.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/Format.h"
@@ -167,15 +168,19 @@ llvm::Expected<HostTensor> readNpy(llvm::StringRef path) {
   dims.split(parts, ',', -1, false);
   for (llvm::StringRef p : parts) {
     int64_t d;
-    if (p.trim().getAsInteger(10, d))
-      return bad("bad shape '(" + dims + ")'");
+    if (p.trim().getAsInteger(10, d) || d < 0)
+      return bad("bad shape '(" + dims + ")': dims are integers >= 0");
     t.shape.push_back(d);
   }
-  t.data.assign(t.numElements(), 0.0f);
+  int64_t elements = HostTensor::checkedElements(t.shape);
+  if (elements < 0)
+    return bad("shape '(" + dims + ")' has more than " +
+               std::to_string(HostTensor::kMaxElements) + " elements");
   llvm::StringRef data = bytes.substr(start + headerLen);
-  if (data.size() != t.data.size() * 4)
-    return bad("expected " + std::to_string(t.data.size() * 4) +
+  if (data.size() != static_cast<uint64_t>(elements) * 4)
+    return bad("expected " + std::to_string(elements * 4) +
                " bytes of data, found " + std::to_string(data.size()));
+  t.data.assign(elements, 0.0f);
   std::memcpy(t.data.data(), data.data(), data.size());
   return t;
 }
@@ -337,6 +342,7 @@ int runDecode(const ModelSpec &spec, int64_t batch, int64_t prompt,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  mlir::hybrid::installOutOfMemoryExit("hybrid-run");
   cl::HideUnrelatedOptions({&modelCat, &runCat});
   cl::ParseCommandLineOptions(
       argc, argv,
@@ -344,6 +350,12 @@ int main(int argc, char **argv) {
       "  hybrid-run --preset=jamba --set embed_dim=256 --check --bench 5\n");
   if (batchOpt < 1 || seqOpt < 0 || benchOpt < 0)
     return fail("--batch must be >= 1, --seq-len and --bench >= 0");
+  if (!std::isfinite(tolOpt) || tolOpt < 0)
+    return fail("--tolerance must be a finite number >= 0, got " +
+                std::to_string(tolOpt));
+  if (seqOpt > limits::kMaxSeqLen)
+    return fail("--seq-len " + std::to_string(seqOpt) + " exceeds the limit " +
+                std::to_string(limits::kMaxSeqLen));
 
   std::vector<std::string> sets(setOpts.begin(), setOpts.end());
   llvm::Expected<SpecSources> sources =
@@ -364,10 +376,22 @@ int main(int argc, char **argv) {
                 " differs from the spec's seq_len " +
                 std::to_string(*spec->seqLen));
 
+  // The host buffers (input, output) must be representable before
+  // anything is compiled or allocated.
+  for (int64_t width : {spec->embedDim, spec->hiddenSize})
+    if (HostTensor::checkedElements(
+            {batchOpt, seq + std::max<int64_t>(decodeOpt, 0), width}) < 0)
+      return fail("--batch " + std::to_string(batchOpt) + " x --seq-len " +
+                  std::to_string(seq) + " x width " + std::to_string(width) +
+                  " exceeds " + std::to_string(HostTensor::kMaxElements) +
+                  " elements");
   CPUPipelineOptions options;
   options.openmp = !noOpenmp;
   if (decodeOpt < 0)
     return fail("--decode must be >= 0");
+  if (decodeOpt > limits::kMaxSeqLen)
+    return fail("--decode " + std::to_string(decodeOpt) +
+                " exceeds the limit " + std::to_string(limits::kMaxSeqLen));
   if (decodeOpt > 0) {
     if (!inputNpy.empty() || !library.empty() || benchOpt > 0)
       return fail("--decode does not combine with --input, --library or "

@@ -57,6 +57,29 @@ llvm::StringRef presetName(Preset preset);
 
 /// A validated model spec. Every field holds its effective value (defaults,
 /// then the preset, then explicit keys).
+/// The largest values a spec may set (docs/Frontend.md, "Limits"). A
+/// larger value is an error naming the key and the limit. Together they keep
+/// every size product of the builder, --describe and the runtime's
+/// per-sequence sizes below 2^53 (exact in int64 and in double), and a
+/// compile within this machine's memory.
+namespace limits {
+/// embed_dim, hidden_size.
+constexpr int64_t kMaxWidth = 65536;
+/// num_layers, schedule entries, each ratio term, attention_every.
+constexpr int64_t kMaxLayers = 1024;
+/// state_size (Mamba uses 16; Mamba-2 up to 256).
+constexpr int64_t kMaxStateSize = 256;
+constexpr int64_t kMaxExpandFactor = 16;
+constexpr int64_t kMaxConvSize = 64;
+/// num_heads, num_kv_heads.
+constexpr int64_t kMaxHeads = 1024;
+constexpr int64_t kMaxHeadDim = 1024;
+/// seq_len, window_size, chunk_size (16 Mi positions).
+constexpr int64_t kMaxSeqLen = int64_t(1) << 24;
+/// Any other integer.
+constexpr int64_t kMaxInteger = int64_t(1) << 31;
+} // namespace limits
+
 struct ModelSpec {
   int64_t embedDim = 0;
   int64_t hiddenSize = 256;

@@ -180,6 +180,16 @@ hybrid_status hybrid_step(const hybrid_model *model, hybrid_state *state,
                           const int64_t *active, float *output,
                           size_t output_capacity);
 
+/** Calls a compiled function `fn` (descriptor pointers as the model's
+ *  forward, prefill and step take them) so that its allocation failures
+ *  return HYBRID_OUT_OF_MEMORY instead of crashing: the buffers the call
+ *  allocated are freed and the caller's buffers are as the call left them.
+ *  hybrid_model_forward, hybrid_prefill and hybrid_step call through it
+ *  (a failed prefill or step leaves the state unchanged). A failure on an
+ *  OpenMP worker thread, or inside a parallel region, cannot unwind: the
+ *  runtime then prints a message and aborts. */
+hybrid_status hybrid_invoke_guarded(hybrid_forward_fn fn, void **args);
+
 #ifdef __cplusplus
 }
 #endif
