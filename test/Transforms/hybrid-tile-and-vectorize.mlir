@@ -80,3 +80,22 @@ func.func @do_not_vectorize_conv(%x: tensor<1x10x8xf32>, %w: tensor<3x8xf32>, %o
   } -> tensor<1x8x8xf32>
   return %r : tensor<1x8x8xf32>
 }
+
+// An empty loop (a static 0) has nothing to tile: left to the loop lowering
+// (upstream tiling would divide by its size).
+// CHECK-LABEL: func.func @do_not_tile_empty
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK-SAME: ins(%{{.*}} : tensor<4x0xf32>)
+// CHECK-NOT: scf.forall
+// CHECK: return %[[R]]
+func.func @do_not_tile_empty(%x: tensor<4x0xf32>) -> tensor<4x0xf32> {
+  %e = tensor.empty() : tensor<4x0xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>],
+                       iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x0xf32>) outs(%e : tensor<4x0xf32>) {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<4x0xf32>
+  return %y : tensor<4x0xf32>
+}

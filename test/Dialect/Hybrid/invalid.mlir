@@ -14,6 +14,42 @@ func.func @rank(%u: tensor<2x8xf32>, %A: tensor<24x16xf32>, %B: tensor<2x8x1x16x
 
 // -----
 
+// A static 0 leaves nothing to compute (and no pass lowers it): refused,
+// on any dimension, named or not.
+func.func @zero_channels(%x: tensor<2x3x0xf32>, %w: tensor<0xf32>) {
+  // expected-error @+1 {{'hybrid.rms_norm' op 'input' dim 2 (features) is 0: hybrid ops need non-empty static dimensions}}
+  %y = hybrid.rms_norm %x weight(%w : tensor<0xf32>) : tensor<2x3x0xf32> -> tensor<2x3x0xf32>
+  return
+}
+
+// -----
+
+func.func @zero_leading(%x: tensor<0x3x8xf32>) {
+  // expected-error @+1 {{'input' dim 0 is 0: hybrid ops need non-empty static dimensions}}
+  %y = hybrid.layer_norm %x : tensor<0x3x8xf32> -> tensor<0x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @zero_batch(%x: tensor<0x5x8xf32>, %w: tensor<3x8xf32>, %l: tensor<0xi64>) {
+  // expected-error @+1 {{'x' dim 0 (batch) is 0: hybrid ops need non-empty static dimensions}}
+  %y, %s = hybrid.causal_conv1d x(%x : tensor<0x5x8xf32>) weight(%w : tensor<3x8xf32>) lengths(%l : tensor<0xi64>)
+      -> tensor<0x5x8xf32>, tensor<0x2x8xf32>
+  return
+}
+
+// -----
+
+func.func @zero_lengths(%x: tensor<2x5x8xf32>, %w: tensor<3x8xf32>, %l: tensor<0xi64>) {
+  // expected-error @+1 {{'lengths' dim 0 (batch) is 0: hybrid ops need non-empty static dimensions}}
+  %y, %s = hybrid.causal_conv1d x(%x : tensor<2x5x8xf32>) weight(%w : tensor<3x8xf32>) lengths(%l : tensor<0xi64>)
+      -> tensor<2x5x8xf32>, tensor<2x2x8xf32>
+  return
+}
+
+// -----
+
 func.func @dim_mismatch(%u: tensor<2x8x24xf32>, %A: tensor<20x16xf32>, %B: tensor<2x8x1x16xf32>) {
   // expected-error @+1 {{'A' dim 0 (d_inner) is 20, but 'u' dim 2 (d_inner) is 24}}
   %y, %h = hybrid.ssm_scan u(%u : tensor<2x8x24xf32>) delta(%u : tensor<2x8x24xf32>) A(%A : tensor<20x16xf32>)
@@ -73,7 +109,7 @@ func.func @state_not_f32(%u: tensor<2x8x24xbf16>, %A: tensor<24x16xf32>, %B: ten
 //===----------------------------------------------------------------------===//
 
 func.func @ssm_zero_groups(%u: tensor<2x8x24xf32>, %A: tensor<24x16xf32>, %B: tensor<2x8x0x16xf32>) {
-  // expected-error @+1 {{'B' and 'C' must have at least one group, got 0}}
+  // expected-error @+1 {{'B' dim 2 (groups) is 0: hybrid ops need non-empty static dimensions}}
   %y, %h = hybrid.ssm_scan u(%u : tensor<2x8x24xf32>) delta(%u : tensor<2x8x24xf32>) A(%A : tensor<24x16xf32>)
       B(%B : tensor<2x8x0x16xf32>) C(%B : tensor<2x8x0x16xf32>) -> tensor<2x8x24xf32>, tensor<2x24x16xf32>
   return
@@ -201,7 +237,7 @@ func.func @delta_beta_channels(%q: tensor<1x4x2x8xf32>, %beta: tensor<1x4x2x6xf3
 // -----
 
 func.func @delta_zero_heads(%q: tensor<1x4x0x8xf32>, %beta: tensor<1x4x0xf32>) {
-  // expected-error @+1 {{'q' and 'k' must have at least one head, got 0}}
+  // expected-error @+1 {{'q' dim 2 (qk_heads) is 0: hybrid ops need non-empty static dimensions}}
   %o, %s = hybrid.delta_rule q(%q : tensor<1x4x0x8xf32>) k(%q : tensor<1x4x0x8xf32>) v(%q : tensor<1x4x0x8xf32>)
       beta(%beta : tensor<1x4x0xf32>) -> tensor<1x4x0x8xf32>, tensor<1x0x8x8xf32>
   return
@@ -321,7 +357,7 @@ func.func @gru_hidden_bias(%xg: tensor<2x5x48xf32>, %wh: tensor<16x48xf32>, %bh:
 //===----------------------------------------------------------------------===//
 
 func.func @conv_no_taps(%x: tensor<1x5x8xf32>, %w: tensor<0x8xf32>) {
-  // expected-error @+1 {{'weight' must have at least one tap (width >= 1), got 0}}
+  // expected-error @+1 {{'weight' dim 0 (width) is 0: hybrid ops need non-empty static dimensions}}
   %y, %t = hybrid.causal_conv1d x(%x : tensor<1x5x8xf32>) weight(%w : tensor<0x8xf32>)
       -> tensor<1x5x8xf32>, tensor<1x0x8xf32>
   return
@@ -361,7 +397,7 @@ func.func @conv_unknown_activation(%x: tensor<1x5x8xf32>, %w: tensor<4x8xf32>) {
 //===----------------------------------------------------------------------===//
 
 func.func @attn_zero_kv_heads(%q: tensor<1x4x2x8xf32>, %k: tensor<1x4x0x8xf32>) {
-  // expected-error @+1 {{'k' and 'v' must have at least one head, got 0}}
+  // expected-error @+1 {{'k' dim 2 (kv_heads) is 0: hybrid ops need non-empty static dimensions}}
   %o = hybrid.windowed_attention q(%q : tensor<1x4x2x8xf32>) k(%k : tensor<1x4x0x8xf32>) v(%k : tensor<1x4x0x8xf32>)
       -> tensor<1x4x2x8xf32>
   return

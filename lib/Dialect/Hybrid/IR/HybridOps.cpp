@@ -494,6 +494,15 @@ private:
       return;
     }
     for (auto [i, dim] : llvm::enumerate(dims)) {
+      // A static 0 leaves nothing to compute and no pass lowers it; the
+      // one dimension that may be empty is a width-1 conv's tail.
+      if (!type.isDynamicDim(i) && type.getDimSize(i) == 0 && dim != "tail") {
+        fail() << "'" << name << "' dim " << i
+               << (dim.empty() ? std::string()
+                               : " (" + dim.str() + ")")
+               << " is 0: hybrid ops need non-empty static dimensions";
+        return;
+      }
       if (dim.empty() || type.isDynamicDim(i))
         continue;
       int64_t size = type.getDimSize(i);
@@ -636,8 +645,6 @@ LogicalResult SsmScanOp::verify() {
     return failure();
   std::optional<int64_t> channels = c.lookup("d_inner");
   std::optional<int64_t> groups = c.lookup("groups");
-  if (groups && *groups == 0)
-    return emitOpError("'B' and 'C' must have at least one group, got 0");
   if (channels && groups && *channels % *groups != 0)
     return emitOpError() << "the " << *groups << " groups of 'B' and 'C' must "
                          << "divide the " << *channels << " channels of 'u'";
@@ -775,8 +782,6 @@ LogicalResult DeltaRuleOp::verify() {
     return failure();
   std::optional<int64_t> qkHeads = c.lookup("qk_heads");
   std::optional<int64_t> vHeads = c.lookup("v_heads");
-  if (qkHeads && *qkHeads == 0)
-    return emitOpError("'q' and 'k' must have at least one head, got 0");
   if (qkHeads && vHeads && *vHeads % *qkHeads != 0)
     return emitOpError() << "the " << *vHeads << " value heads must be a "
                          << "multiple of the " << *qkHeads << " q/k heads";
@@ -944,9 +949,6 @@ LogicalResult CausalConv1dOp::verify() {
     return failure();
   std::optional<int64_t> width = c.lookup("width");
   std::optional<int64_t> tail = c.lookup("tail");
-  if (width && *width < 1)
-    return emitOpError("'weight' must have at least one tap (width >= 1), "
-                       "got 0");
   if (width && tail && *tail != *width - 1)
     return emitOpError() << c.origin("tail") << " is " << *tail
                          << ", expected width - 1 = " << *width - 1
@@ -998,8 +1000,6 @@ LogicalResult WindowedAttentionOp::verify() {
     return failure();
   std::optional<int64_t> qHeads = c.lookup("q_heads");
   std::optional<int64_t> kvHeads = c.lookup("kv_heads");
-  if (kvHeads && *kvHeads == 0)
-    return emitOpError("'k' and 'v' must have at least one head, got 0");
   if (qHeads && kvHeads && *qHeads % *kvHeads != 0)
     return emitOpError() << "the " << *qHeads << " query heads must be a "
                          << "multiple of the " << *kvHeads << " key/value heads";

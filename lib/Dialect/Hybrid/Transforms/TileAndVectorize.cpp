@@ -55,11 +55,15 @@ int64_t dividingTile(int64_t size, ArrayRef<int64_t> candidates,
 /// sizes), so the vectorized tile needs no masks. A dynamic second-to-last
 /// parallel loop (a projection's tokens) gets tiles of `rows` that are
 /// versioned (full tiles static, the remainder by 1); other dynamic sizes
-/// get tiles of 1. Fails when a reduction is dynamic.
+/// get tiles of 1. Fails when a reduction is dynamic or a loop is empty.
 FailureOr<TileSizes> chooseTiles(linalg::LinalgOp op, int64_t rows,
                                  int64_t cols, int64_t red,
                                  int64_t dynamicRows) {
   SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  // An empty loop has nothing to tile (upstream tiling divides by its
+  // size): the op is left to the loop lowering.
+  if (llvm::is_contained(ranges, 0))
+    return failure();
   SmallVector<utils::IteratorType> iters = op.getIteratorTypesArray();
   TileSizes t;
   SmallVector<unsigned> parallelDims;
