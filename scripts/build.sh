@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
 # Configures (once) and builds Hybrid in ./build with clang-22, lld and Ninja
 # (ccache when present). Extra arguments are passed to `cmake --build`.
+#
+#   scripts/build.sh             ./build (Release), what README's test uses
+#   scripts/build.sh --sanitize  ./build-sanitize: ASan + UBSan (fatal) and
+#                                libFuzzer coverage, plus the fuzz targets
+#                                (test/Fuzz; docs/Testing.md, "Sanitizers")
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${HYBRID_BUILD_DIR:-$root/build}"
+extra=()
+if [ "${1:-}" = "--sanitize" ]; then
+  shift
+  build="${HYBRID_SANITIZE_BUILD_DIR:-$root/build-sanitize}"
+  extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
+         "-DHYBRID_SANITIZE=address;undefined" -DHYBRID_FUZZERS=ON)
+fi
 
 if [ ! -f "$build/build.ninja" ]; then
   launcher=()
@@ -17,6 +29,6 @@ if [ ! -f "$build/build.ninja" ]; then
     -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
     -DCMAKE_SHARED_LINKER_FLAGS=-fuse-ld=lld \
     -DCMAKE_MODULE_LINKER_FLAGS=-fuse-ld=lld \
-    "${launcher[@]}" >/dev/null
+    "${launcher[@]}" "${extra[@]}" >/dev/null
 fi
 cmake --build "$build" "$@"

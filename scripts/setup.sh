@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Hybrid needs on a fresh Debian 12 machine (as root): LLVM/MLIR
-# 22, clang-22 + lld-22, libomp, Ninja, ccache, CMake, GoogleTest. Packages
+# 22, clang-22 + lld-22, libomp, the sanitizer and libFuzzer runtimes
+# (libclang-rt-22-dev), Ninja, ccache, CMake, GoogleTest. Packages
 # already present are left alone, so a second run costs a second.
 set -euo pipefail
 
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
-  clang-22 lld-22 libomp-22-dev
+  clang-22 lld-22 libomp-22-dev libclang-rt-22-dev
   ninja-build ccache cmake libgtest-dev libgmock-dev python3
 )
 

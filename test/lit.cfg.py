@@ -26,7 +26,13 @@ llvm_config.add_tool_substitutions(
 llvm_config.add_tool_substitutions(["mlir-translate"], [config.llvm_tools_dir])
 
 # Building applications against compiled models.
-config.substitutions.append(("%host_cc", config.host_cc))
+config.substitutions.append(("%host_cc", (config.host_cc + " " + config.host_sanitizer_flags).strip()))
+if config.host_sanitizer_flags:
+    config.available_features.add("sanitizer")
+    # Debian's LLVM is not instrumented: its allocators poison memory that
+    # ASan would then report (docs/Testing.md, "Sanitizers").
+    config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0:detect_leaks=0"
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
 config.substitutions.append(("%hybrid_include", os.path.join(config.hybrid_src_root, "include")))
 config.substitutions.append(("%hybrid_runtime", os.path.join(config.hybrid_obj_root, "lib", "Runtime", "libhybrid_runtime.a")))
 config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))

@@ -346,6 +346,11 @@ hybrid_model_create_from_buffers(const hybrid_model_desc *desc,
   return HYBRID_OK;
 }
 
+static hybrid_status createFromSafetensors(const hybrid_model_desc *desc,
+                                           const char *data, size_t size,
+                                           const std::string &where,
+                                           hybrid_model **model);
+
 extern "C" hybrid_status
 hybrid_model_create_from_file(const hybrid_model_desc *desc, const char *path,
                               hybrid_model **model) {
@@ -379,6 +384,35 @@ hybrid_model_create_from_file(const hybrid_model_desc *desc, const char *path,
     return fail(HYBRID_IO_ERROR, where + "read " + std::to_string(read) +
                                      " of " + std::to_string(bytes.size()) +
                                      " bytes");
+  return createFromSafetensors(desc, bytes.data(), bytes.size(), where,
+                               model);
+}
+
+extern "C" hybrid_status
+hybrid_model_create_from_memory(const hybrid_model_desc *desc,
+                                const void *data, size_t size,
+                                hybrid_model **model) {
+  if (hybrid_status s = checkDesc(desc, model))
+    return s;
+  if (!data && size)
+    return fail(HYBRID_INVALID_ARGUMENT, "data must not be null");
+  return createFromSafetensors(desc, static_cast<const char *>(data), size,
+                               "safetensors in memory: ", model);
+}
+
+/// The weights of `desc` from the safetensors bytes [data, data + size);
+/// messages start with `where`.
+static hybrid_status createFromSafetensors(const hybrid_model_desc *desc,
+                                           const char *data, size_t size,
+                                           const std::string &where,
+                                           hybrid_model **model) {
+  struct {
+    const char *ptr;
+    size_t n;
+    size_t size() const { return n; }
+    const char *data() const { return ptr; }
+    char operator[](size_t i) const { return ptr[i]; }
+  } bytes{data, size};
   if (bytes.size() < 8)
     return fail(HYBRID_IO_ERROR, where + "truncated: no safetensors header");
   uint64_t headerSize = 0;

@@ -92,6 +92,12 @@ hybrid_status hybrid_model_create_from_file(const hybrid_model_desc *desc,
                                             const char *path,
                                             hybrid_model **model);
 
+/** The same from the bytes of a .safetensors file in memory (copied: the
+ *  caller may free them after the call). */
+hybrid_status hybrid_model_create_from_memory(const hybrid_model_desc *desc,
+                                              const void *data, size_t size,
+                                              hybrid_model **model);
+
 /** A model over caller-owned weight buffers, one per desc->weights entry, in
  *  that order; the buffers must outlive the model (they are not copied). */
 hybrid_status hybrid_model_create_from_buffers(const hybrid_model_desc *desc,
