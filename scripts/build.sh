@@ -13,7 +13,11 @@ extra=()
 if [ "${1:-}" = "--sanitize" ]; then
   shift
   build="${HYBRID_SANITIZE_BUILD_DIR:-$root/build-sanitize}"
+  # -O1 with line tables: readable sanitizer stacks, half the compile time
+  # of -O2 -g.
   extra=(-DCMAKE_BUILD_TYPE=RelWithDebInfo
+         "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
+         "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only -DNDEBUG"
          "-DHYBRID_SANITIZE=address;undefined" -DHYBRID_FUZZERS=ON)
 fi
 

@@ -22,7 +22,9 @@ targets=("$@")
 
 # Debian's LLVM is uninstrumented: its allocators poison memory ASan would
 # then report (docs/Testing.md, "Sanitizers").
-export ASAN_OPTIONS="allow_user_poisoning=0:detect_leaks=1:${ASAN_OPTIONS:-}"
+# Allocation failure is part of what is tested: malloc returns null, as
+# without ASan.
+export ASAN_OPTIONS="allow_user_poisoning=0:allocator_may_return_null=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:${UBSAN_OPTIONS:-}"
 work="${HYBRID_FUZZ_DIR:-$build/fuzz}"
 status=0

@@ -11,7 +11,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.hybrid_obj_root, "test")
-config.excludes = ["Inputs", "__pycache__", "CMakeLists.txt", "README.md", "lit.cfg.py",
+config.excludes = ["Inputs", "Fuzz", "__pycache__", "CMakeLists.txt", "README.md", "lit.cfg.py",
                    "lit.site.cfg.py"]
 
 config.substitutions.append(("%hybrid_src_root", config.hybrid_src_root))
@@ -31,7 +31,7 @@ if config.host_sanitizer_flags:
     config.available_features.add("sanitizer")
     # Debian's LLVM is not instrumented: its allocators poison memory that
     # ASan would then report (docs/Testing.md, "Sanitizers").
-    config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0:detect_leaks=0"
+    config.environment["ASAN_OPTIONS"] = "allow_user_poisoning=0:allocator_may_return_null=1:detect_leaks=0"
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1"
 config.substitutions.append(("%hybrid_include", os.path.join(config.hybrid_src_root, "include")))
 config.substitutions.append(("%hybrid_runtime", os.path.join(config.hybrid_obj_root, "lib", "Runtime", "libhybrid_runtime.a")))

@@ -68,12 +68,14 @@ static std::vector<int64_t> outputShapeOf(const ModelSpec &spec,
 
 llvm::Expected<std::unique_ptr<CompiledModel>>
 CompiledModel::compile(const ModelSpec &spec,
-                       const CPUPipelineOptions &options) {
+                       const CPUPipelineOptions &options,
+                       const BuildOptions &build) {
   std::unique_ptr<CompiledModel> model(new CompiledModel());
   DialectRegistry registry;
   registerFrontendDialects(registry);
   model->context = std::make_unique<MLIRContext>(registry);
-  BuiltModel built = buildModel(model->context.get(), spec, "forward");
+  BuiltModel built =
+      buildModel(model->context.get(), spec, "forward", build);
   model->modelSpec = spec;
   model->weightInfo = built.weights;
   auto jit = exportAndCompile(model->context.get(), *built.module,
@@ -126,7 +128,8 @@ int64_t ModelState::bytes() const {
 
 llvm::Expected<std::unique_ptr<StatefulModel>>
 StatefulModel::compile(const ModelSpec &spec,
-                       const CPUPipelineOptions &options) {
+                       const CPUPipelineOptions &options,
+                       const BuildOptions &build) {
   if (spec.seqLen)
     return error("a stateful model takes chunks of any length: the spec "
                  "must not fix seq_len");
@@ -135,7 +138,8 @@ StatefulModel::compile(const ModelSpec &spec,
   registerFrontendDialects(registry);
   model->context = std::make_unique<MLIRContext>(registry);
   llvm::Expected<BuiltModel> built =
-      buildStatefulModel(model->context.get(), spec, "prefill", "step");
+      buildStatefulModel(model->context.get(), spec, "prefill", "step",
+                         build);
   if (!built)
     return built.takeError();
   model->modelSpec = spec;

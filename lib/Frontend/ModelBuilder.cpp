@@ -35,6 +35,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 
 using namespace mlir;
 using namespace mlir::hybrid;
@@ -63,9 +64,10 @@ using ScalarFn = std::function<Value(OpBuilder &, Location, ValueRange)>;
 class Emitter {
 public:
   Emitter(const ModelSpec &spec, func::FuncOp fn, BuiltModel &out,
-          bool stateful = false)
-      : spec(spec), fn(fn), out(out), stateful(stateful), b(fn.getContext()),
-        loc(fn.getLoc()), f32(b.getF32Type()) {
+          bool stateful, bool shareLayers)
+      : spec(spec), fn(fn), out(out), stateful(stateful),
+        shareLayers(shareLayers), b(fn.getContext()), loc(fn.getLoc()),
+        f32(b.getF32Type()) {
     b.setInsertionPointToEnd(&fn.front());
   }
 
@@ -94,8 +96,25 @@ private:
   // Weights and shapes
   //===--------------------------------------------------------------------===//
 
-  /// A new f32 weight argument named `prefix + name`.
+  /// A new f32 weight argument named `prefix + name`. Inside a shared
+  /// layer function it is an argument of that function, recorded in its
+  /// signature; the call passes the model's own.
   Value weight(StringRef name, ArrayRef<int64_t> shape) {
+    if (layerFn) {
+      unsigned index = (lengths ? 2 : 1) + layerFn->weights.size();
+      (void)layerFn->fn.insertArgument(index, RankedTensorType::get(shape, f32),
+                                       {}, loc);
+      layerFn->weights.push_back(
+          {name.str(), std::vector<int64_t>(shape.begin(), shape.end())});
+      cost->params += layerFn->weights.back().numElements();
+      return layerFn->fn.getArgument(index);
+    }
+    return modelWeight(name, shape, /*book=*/true);
+  }
+
+  /// A weight argument of the model function (booked as the current
+  /// layer's, or model-level, parameters when `book`).
+  Value modelWeight(StringRef name, ArrayRef<int64_t> shape, bool book) {
     // Weights come after the input (and the lengths), before the states.
     unsigned index = (stateful ? 2 : 1) + out.weights.size();
     auto type = RankedTensorType::get(shape, f32);
@@ -104,9 +123,9 @@ private:
         {b.getNamedAttr(kWeightAttrName, b.getStringAttr(full))});
     (void)fn.insertArgument(index, type, attrs, loc);
     WeightInfo info{full, std::vector<int64_t>(shape.begin(), shape.end())};
-    if (cost)
+    if (book && cost)
       cost->params += info.numElements();
-    else
+    else if (book)
       out.otherParams += info.numElements();
     out.weights.push_back(std::move(info));
     return fn.getArgument(index);
@@ -117,6 +136,21 @@ private:
   Value stateIn(StringRef name, ArrayRef<int64_t> trailing) {
     if (!stateful)
       return Value();
+    if (layerFn) {
+      SmallVector<int64_t> shape{batchSize};
+      shape.append(trailing.begin(), trailing.end());
+      unsigned index = layerFn->fn.getNumArguments();
+      (void)layerFn->fn.insertArgument(index, RankedTensorType::get(shape, f32),
+                                       {}, loc);
+      layerFn->states.push_back(
+          {name.str(), std::vector<int64_t>(trailing.begin(), trailing.end())});
+      return layerFn->fn.getArgument(index);
+    }
+    return modelStateIn(name, trailing);
+  }
+
+  /// A state argument of the model function.
+  Value modelStateIn(StringRef name, ArrayRef<int64_t> trailing) {
     SmallVector<int64_t> shape{batchSize};
     shape.append(trailing.begin(), trailing.end());
     auto type = RankedTensorType::get(shape, f32);
@@ -948,11 +982,85 @@ private:
     }
   }
 
+  /// A layer kind's shared function: its weights and states (names without
+  /// the layer prefix, in argument order) and what one layer costs.
+  struct LayerFunction {
+    func::FuncOp fn;
+    std::vector<WeightInfo> weights, states;
+    LayerCost cost;
+  };
+
+  /// Layer `kind` as a call of its shared function (built at its first
+  /// use): `fn(x, [lengths,] weights..., states...) -> (x', states'...)`,
+  /// the model function passing this layer's weights and states.
+  Value sharedLayer(LayerKind kind, Value x) {
+    auto it = layerFns.find(kind);
+    if (it == layerFns.end()) {
+      LayerFunction lf;
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToEnd(fn->getBlock());
+      SmallVector<Type> argTypes{x.getType()};
+      if (lengths)
+        argTypes.push_back(lengths.getType());
+      std::string name =
+          (fn.getName() + "__layer_" + layerKindName(kind)).str();
+      lf.fn = func::FuncOp::create(b, loc, name,
+                                   b.getFunctionType(argTypes, {}));
+      lf.fn.setPrivate();
+      Block *entry = lf.fn.addEntryBlock();
+      // Build the layer against the function's own arguments.
+      OpFoldResult outerBatch = batch, outerSeq = seq;
+      Value outerLengths = lengths;
+      SmallVector<Value> outerStates = std::move(finalStates);
+      finalStates.clear();
+      layerFn = &lf;
+      b.setInsertionPointToEnd(entry);
+      Value arg = entry->getArgument(0);
+      batch = tensor::getMixedSize(b, loc, arg, 0);
+      seq = tensor::getMixedSize(b, loc, arg, 1);
+      if (lengths)
+        lengths = entry->getArgument(1);
+      LayerCost before = *cost;
+      Value y = layer(kind, arg);
+      SmallVector<Value> results{y};
+      results.append(finalStates.begin(), finalStates.end());
+      func::ReturnOp::create(b, loc, results);
+      lf.fn.setType(b.getFunctionType(entry->getArgumentTypes(),
+                                      ValueRange(results).getTypes()));
+      lf.cost = *cost;
+      *cost = before;
+      layerFn = nullptr;
+      batch = outerBatch;
+      seq = outerSeq;
+      lengths = outerLengths;
+      finalStates = std::move(outerStates);
+      it = layerFns.try_emplace(kind, std::move(lf)).first;
+    }
+    const LayerFunction &lf = it->second;
+    *cost = lf.cost;
+    SmallVector<Value> args{x};
+    if (lengths)
+      args.push_back(lengths);
+    for (const WeightInfo &w : lf.weights)
+      args.push_back(modelWeight(w.name, w.shape, /*book=*/false));
+    for (const WeightInfo &st : lf.states)
+      args.push_back(modelStateIn(st.name, st.shape));
+    auto call = func::CallOp::create(b, loc, lf.fn, args);
+    for (Value r : call.getResults().drop_front())
+      finalStates.push_back(r);
+    return call.getResult(0);
+  }
+
   const ModelSpec &spec;
   func::FuncOp fn;
   BuiltModel &out;
   /// Builds the stateful form (states in and out).
   bool stateful;
+  /// Calls one shared function per layer kind (BuildOptions).
+  bool shareLayers;
+  std::map<LayerKind, LayerFunction> layerFns;
+  /// The shared layer function being built, or null.
+  LayerFunction *layerFn = nullptr;
   OpBuilder b;
   Location loc;
   Type f32;
@@ -986,7 +1094,7 @@ Value Emitter::emitModel(Value input) {
     out.layers.push_back(LayerCost{kind});
     cost = &out.layers.back();
     prefix = "layers." + std::to_string(i) + ".";
-    x = layer(kind, x);
+    x = shareLayers ? sharedLayer(kind, x) : layer(kind, x);
   }
   cost = nullptr;
   prefix.clear();
@@ -1046,7 +1154,8 @@ Value Emitter::emitModel(Value input) {
 /// The model as `funcName(input, weights...[, states...]) -> (output[,
 /// states...])`.
 static BuiltModel buildFunction(MLIRContext *context, const ModelSpec &spec,
-                                StringRef funcName, bool stateful) {
+                                StringRef funcName, bool stateful,
+                                const BuildOptions &options) {
   context->loadDialect<HybridDialect, func::FuncDialect, linalg::LinalgDialect,
                        tensor::TensorDialect, arith::ArithDialect,
                        math::MathDialect>();
@@ -1062,7 +1171,11 @@ static BuiltModel buildFunction(MLIRContext *context, const ModelSpec &spec,
                                  b.getFunctionType({inputType}, {}));
   fn.setArgAttr(0, kWeightAttrName, b.getStringAttr("input"));
   Block *entry = fn.addEntryBlock();
-  Emitter emitter(spec, fn, out, stateful);
+  bool share = options.layers == LayerSharing::Always ||
+               (options.layers == LayerSharing::Auto &&
+                static_cast<int64_t>(spec.resolveSchedule().size()) >
+                    kShareLayersAbove);
+  Emitter emitter(spec, fn, out, stateful, share);
   if (stateful) {
     auto lengthsType =
         RankedTensorType::get({ShapedType::kDynamic}, b.getI64Type());
@@ -1084,15 +1197,17 @@ static BuiltModel buildFunction(MLIRContext *context, const ModelSpec &spec,
 
 BuiltModel mlir::hybrid::frontend::buildModel(MLIRContext *context,
                                               const ModelSpec &spec,
-                                              StringRef funcName) {
-  return buildFunction(context, spec, funcName, /*stateful=*/false);
+                                              StringRef funcName,
+                                              const BuildOptions &options) {
+  return buildFunction(context, spec, funcName, /*stateful=*/false, options);
 }
 
 llvm::Expected<BuiltModel>
 mlir::hybrid::frontend::buildStatefulModel(MLIRContext *context,
                                            const ModelSpec &spec,
                                            StringRef funcName,
-                                           StringRef stepFuncName) {
+                                           StringRef stepFuncName,
+                                           const BuildOptions &options) {
   bool anyAttention = false;
   for (LayerKind k : spec.resolveSchedule())
     anyAttention |= k == LayerKind::Attention || k == LayerKind::Parallel;
@@ -1102,16 +1217,18 @@ mlir::hybrid::frontend::buildStatefulModel(MLIRContext *context,
         "stateful inference needs a sliding window: full causal attention "
         "(use_sliding_window false) keeps every past key, so its cache would "
         "grow with the sequence");
-  BuiltModel built = buildFunction(context, spec, funcName, /*stateful=*/true);
+  BuiltModel built =
+      buildFunction(context, spec, funcName, /*stateful=*/true, options);
   if (stepFuncName.empty())
     return built;
   // The step: the same model over chunks of exactly one position, moved
   // into the prefill's module (same weights and states, in the same order).
   ModelSpec one = spec;
   one.seqLen = 1;
-  BuiltModel step = buildFunction(context, one, stepFuncName, true);
-  auto fn = cast<func::FuncOp>(step.module->getBody()->front());
-  fn->moveBefore(built.module->getBody(), built.module->getBody()->end());
+  BuiltModel step = buildFunction(context, one, stepFuncName, true, options);
+  // The step function and its shared layer functions (named after it).
+  for (Operation &op : llvm::make_early_inc_range(*step.module->getBody()))
+    op.moveBefore(built.module->getBody(), built.module->getBody()->end());
   return built;
 }
 

@@ -130,13 +130,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int call = 0; call < 32 && in.n; ++call) {
     int64_t batch = in.size(), seq = in.size();
     // Calls whose sizes the runtime must refuse: non-positive, or whose
-    // input or output bytes overflow int64.
-    int64_t elems = 0;
+    // input or output bytes overflow int64 (the output is [batch, seq,
+    // hidden] or [batch, hidden]).
+    int64_t elems = 0, outElems = 0;
     bool overflows =
         batch > 0 && seq > 0 &&
         (__builtin_mul_overflow(batch, seq, &elems) ||
-         __builtin_mul_overflow(elems, kHidden * int64_t(sizeof(float)),
-                                &elems));
+         __builtin_mul_overflow(elems, kEmbed * int64_t(sizeof(float)),
+                                &outElems) ||
+         __builtin_mul_overflow(sequenceOutput ? elems : batch,
+                                kHidden * int64_t(sizeof(float)), &outElems));
     bool mustRefuse = batch < 1 || seq < 1 || overflows;
     // Otherwise the caller's buffers are allocated at the sizes the
     // contract asks for; calls too large for that are skipped.
@@ -147,7 +150,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::vector<int64_t> lengths(small ? batch : 1);
     for (int64_t &l : lengths)
       l = in.size();
-    int64_t capacity = in.byte() % 4 == 0 ? in.size() : batch * seq * kHidden;
+    int64_t capacity = in.byte() % 4 == 0 || !small ? in.size()
+                                                    : batch * seq * kHidden;
     if (capacity < 0 || capacity > kMax)
       capacity = in.byte();
     std::vector<float> output(capacity + 1);

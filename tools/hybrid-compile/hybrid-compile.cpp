@@ -132,6 +132,16 @@ cl::opt<int64_t> seqLenOpt(
 cl::opt<std::string> outputFile("o", cl::desc("Output file (default stdout)"),
                                 cl::value_desc("file"), cl::init("-"),
                                 cl::cat(outputCat));
+cl::opt<LayerSharing> shareLayers(
+    "share-layers",
+    cl::desc("Layers as calls of one function per layer kind (compile time "
+             "grows with the kinds, not the depth) or inline"),
+    cl::values(clEnumValN(LayerSharing::Auto, "auto",
+                          "share above 16 layers (default)"),
+               clEnumValN(LayerSharing::Always, "always", "always share"),
+               clEnumValN(LayerSharing::Never, "never", "every layer inline")),
+    cl::init(LayerSharing::Auto), cl::cat(inputCat));
+
 cl::opt<bool> stateful(
     "stateful",
     cl::desc("Also build the stateful (prefill/decode) form of the model: "
@@ -299,7 +309,8 @@ int compileSpec(MLIRContext &context) {
     std::string prefillName = alone ? std::string(funcName) : "prefill";
     llvm::Expected<BuiltModel> built = buildStatefulModel(
         &context, *spec, prefillName,
-        alone ? prefillName + "_step" : std::string("step"));
+        alone ? prefillName + "_step" : std::string("step"),
+        BuildOptions{shareLayers});
     if (!built)
       return fail(llvm::toString(built.takeError()));
     states = built->states;
@@ -307,14 +318,14 @@ int compileSpec(MLIRContext &context) {
       model = std::move(*built);
     } else {
       // The library holds forward, prefill and step.
-      model = buildModel(&context, *spec, funcName);
+      model = buildModel(&context, *spec, funcName, BuildOptions{shareLayers});
       Block *body = model.module->getBody();
       for (Operation &op :
            llvm::make_early_inc_range(built->module->getBody()->getOperations()))
         op.moveBefore(body, body->end());
     }
   } else {
-    model = buildModel(&context, *spec, funcName);
+    model = buildModel(&context, *spec, funcName, BuildOptions{shareLayers});
   }
   if (failed(verify(*model.module)))
     return fail("internal error: the frontend built IR that does not "
@@ -328,7 +339,8 @@ int compileSpec(MLIRContext &context) {
     std::optional<BuiltModel> stateForm;
     if (!spec->seqLen) {
       llvm::Expected<BuiltModel> built =
-          buildStatefulModel(&context, *spec, "prefill");
+          buildStatefulModel(&context, *spec, "prefill", {},
+                             BuildOptions{shareLayers});
       if (built)
         stateForm = std::move(*built);
       else

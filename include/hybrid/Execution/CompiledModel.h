@@ -26,7 +26,8 @@ class CompiledModel {
 public:
   static llvm::Expected<std::unique_ptr<CompiledModel>>
   compile(const frontend::ModelSpec &spec,
-          const CPUPipelineOptions &options = {});
+          const CPUPipelineOptions &options = {},
+          const frontend::BuildOptions &build = {});
 
   const frontend::ModelSpec &spec() const { return modelSpec; }
   /// The weights the model takes, in argument order.
@@ -71,7 +72,8 @@ class StatefulModel {
 public:
   static llvm::Expected<std::unique_ptr<StatefulModel>>
   compile(const frontend::ModelSpec &spec,
-          const CPUPipelineOptions &options = {});
+          const CPUPipelineOptions &options = {},
+          const frontend::BuildOptions &build = {});
 
   const frontend::ModelSpec &spec() const { return modelSpec; }
   const std::vector<frontend::WeightInfo> &weights() const {

@@ -4,9 +4,10 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Lowers a validated ModelSpec into one func.func in the hybrid dialect
+// Lowers a validated ModelSpec into a func.func in the hybrid dialect
 // (plus linalg, tensor, arith and math for projections and elementwise
-// work). Weights are function arguments named by the `hybrid.weight`
+// work); deep models call one private function per layer kind
+// (BuildOptions). Weights are function arguments named by the `hybrid.weight`
 // argument attribute (docs/Frontend.md lists the names and layouts). While
 // it builds, the emitter also accounts what the model costs: FLOPs per token
 // and state bytes per sequence, layer by layer.
@@ -79,6 +80,28 @@ struct BuiltModel {
   int64_t otherFlopsPerToken = 0;
 };
 
+/// How layers become functions.
+enum class LayerSharing {
+  /// Share when the model is deep (more than kShareLayersAbove layers).
+  Auto,
+  /// One private function per layer kind, called once per layer with that
+  /// layer's weights and states: the compiler sees each kind once, so
+  /// compile time and memory grow with the number of kinds, not of layers.
+  Always,
+  /// Every layer inline in the model function (cross-layer fusion).
+  Never,
+};
+
+/// Auto shares layer functions above this many layers (docs/Frontend.md,
+/// "Deep models": inline layers compile superlinearly in depth).
+constexpr int64_t kShareLayersAbove = 16;
+
+/// Options of the IR builder (not of the model: both forms compute the same
+/// function).
+struct BuildOptions {
+  LayerSharing layers = LayerSharing::Auto;
+};
+
 /// Dialects the built IR uses (hybrid, func, linalg, tensor, arith, math).
 void registerFrontendDialects(DialectRegistry &registry);
 
@@ -87,7 +110,8 @@ void registerFrontendDialects(DialectRegistry &registry);
 /// (last position) or `[batch, seq, hidden]` (whole sequence). The context
 /// must have the dialects of registerFrontendDialects loaded or loadable.
 BuiltModel buildModel(MLIRContext *context, const ModelSpec &spec,
-                      llvm::StringRef funcName = "forward");
+                      llvm::StringRef funcName = "forward",
+                      const BuildOptions &options = {});
 
 /// Builds the stateful form of `spec`: `funcName(input, lengths, weights...,
 /// states...) -> (output, states...)` where the states are every layer's recurrent
@@ -111,6 +135,8 @@ llvm::Expected<BuiltModel> buildStatefulModel(MLIRContext *context,
                                               llvm::StringRef funcName =
                                                   "prefill",
                                               llvm::StringRef stepFuncName =
+                                                  {},
+                                              const BuildOptions &options =
                                                   {});
 
 /// The weights of a function built by buildModel, read back from its

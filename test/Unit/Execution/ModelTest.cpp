@@ -38,6 +38,8 @@ struct ModelCase {
   const char *name;
   std::vector<std::string> keys;
   int64_t batch, seq;
+  /// Inline layers or shared layer functions (BuildOptions).
+  LayerSharing sharing = LayerSharing::Auto;
 };
 
 std::ostream &operator<<(std::ostream &os, const ModelCase &c) {
@@ -54,7 +56,7 @@ TEST_P(ModelTest, MatchesReference) {
   ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
   std::unique_ptr<CPUPipelineOptions> options = test::pipelineVariant();
   ASSERT_TRUE(options) << "HYBRID_TEST_PIPELINE does not parse";
-  auto model = CompiledModel::compile(*spec, *options);
+  auto model = CompiledModel::compile(*spec, *options, {c.sharing});
   ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
   std::vector<HostTensor> weights = randomWeights((*model)->weights(), 7);
   HostTensor input = randomInput(c.batch, c.seq, spec->embedDim, 11);
@@ -197,6 +199,7 @@ struct StatefulCase {
   std::vector<std::string> keys;
   int64_t batch;
   std::vector<int64_t> chunks;
+  LayerSharing sharing = LayerSharing::Auto;
 };
 
 std::ostream &operator<<(std::ostream &os, const StatefulCase &c) {
@@ -255,7 +258,7 @@ TEST_P(StatefulTest, MatchesWholeSequence) {
   sources.overrides.push_back("output=sequence");
   llvm::Expected<ModelSpec> spec = parseModelSpec(sources);
   ASSERT_TRUE(static_cast<bool>(spec)) << llvm::toString(spec.takeError());
-  auto model = StatefulModel::compile(*spec);
+  auto model = StatefulModel::compile(*spec, {}, {c.sharing});
   ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
   ASSERT_FALSE((*model)->states().empty());
   const std::vector<WeightInfo> &weightInfo = (*model)->weights();
@@ -405,6 +408,48 @@ INSTANTIATE_TEST_SUITE_P(
                      small({"schedule=[\"mamba\",\"gru\",\"rwkv\",\"attn\","
                             "\"delta_net\",\"gated_delta_net\",\"griffin_lru\"]"}),
                      2, {3, 1, 9}}),
+    [](const auto &info) { return std::string(info.param.name); });
+
+// Shared layer functions (one private function per layer kind, called per
+// layer with its weights and states): the same numbers as the reference,
+// whole-sequence and chunked. Schedules repeat kinds, so a function is
+// called with several layers' weights and states.
+INSTANTIATE_TEST_SUITE_P(
+    SharedLayers, StatefulTest,
+    ::testing::Values(
+        StatefulCase{"mixed_repeated",
+                     small({"schedule=[\"mamba\",\"attn\",\"gru\",\"mamba\","
+                            "\"rwkv\",\"attn\",\"gated_delta_net\","
+                            "\"griffin_lru\",\"rwkv\",\"delta_net\","
+                            "\"gated_delta_net\",\"griffin_lru\"]"}),
+                     2, {3, 1, 9}, LayerSharing::Always},
+        StatefulCase{"parallel", small({"mode=parallel", "num_layers=3",
+                                        "backbone=gated_delta_net"}),
+                     2, {4, 1, 1, 6}, LayerSharing::Always},
+        // Deep enough for Auto to share: 20 layers, every 4th attention.
+        StatefulCase{"auto_deep", small({"num_layers=20", "backbone=gru",
+                                         "hidden_size=16", "head_dim=8"}),
+                     1, {5, 1, 2}}),
+    [](const auto &info) { return std::string(info.param.name); });
+
+INSTANTIATE_TEST_SUITE_P(
+    SharedLayers, ModelTest,
+    ::testing::Values(
+        ModelCase{"mixed_repeated",
+                  small({"schedule=[\"mamba\",\"attn\",\"mamba\",\"gru\","
+                         "\"attn\",\"gru\",\"rwkv\",\"rwkv\","
+                         "\"delta_net\",\"delta_net\",\"gated_delta_net\","
+                         "\"gated_delta_net\",\"griffin_lru\","
+                         "\"griffin_lru\"]",
+                         "output=sequence"}),
+                  3, 37, LayerSharing::Always},
+        ModelCase{"parallel", small({"mode=parallel", "num_layers=3"}), 2, 17,
+                  LayerSharing::Always},
+        ModelCase{"jamba", preset("jamba"), 1, 17,
+                  LayerSharing::Always},
+        ModelCase{"inline_deep", small({"num_layers=18", "backbone=gru",
+                                        "hidden_size=16", "head_dim=8"}),
+                  1, 9, LayerSharing::Never}),
     [](const auto &info) { return std::string(info.param.name); });
 
 TEST(StatefulModelErrors, FullCausalAttentionIsRejected) {

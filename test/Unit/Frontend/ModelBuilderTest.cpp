@@ -22,6 +22,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace mlir;
 using namespace mlir::hybrid::frontend;
 
@@ -208,6 +210,106 @@ TEST(ModelBuilderShapeTest, StaticSeqLenAndSequenceOutput) {
   EXPECT_EQ(out.getShape(), (ArrayRef<int64_t>{ShapedType::kDynamic, 37, 64}));
   EXPECT_EQ(model.weights[0].name, "input_proj.weight");
   EXPECT_EQ(model.weights[0].shape, (std::vector<int64_t>{10, 64}));
+}
+
+/// Shared layer functions change how the IR is organised, not what the
+/// model takes or costs: the same weights and states (names, shapes, order),
+/// the same per-layer costs, and one private function per layer kind called
+/// once per layer.
+void expectSameModel(const BuiltModel &a, const BuiltModel &b) {
+  ASSERT_EQ(a.weights.size(), b.weights.size());
+  for (size_t i = 0; i < a.weights.size(); ++i) {
+    EXPECT_EQ(a.weights[i].name, b.weights[i].name) << i;
+    EXPECT_EQ(a.weights[i].shape, b.weights[i].shape) << i;
+  }
+  ASSERT_EQ(a.states.size(), b.states.size());
+  for (size_t i = 0; i < a.states.size(); ++i) {
+    EXPECT_EQ(a.states[i].name, b.states[i].name) << i;
+    EXPECT_EQ(a.states[i].shape, b.states[i].shape) << i;
+  }
+  ASSERT_EQ(a.layers.size(), b.layers.size());
+  for (size_t i = 0; i < a.layers.size(); ++i) {
+    EXPECT_EQ(a.layers[i].kind, b.layers[i].kind) << i;
+    EXPECT_EQ(a.layers[i].params, b.layers[i].params) << i;
+    EXPECT_EQ(a.layers[i].flopsPerToken, b.layers[i].flopsPerToken) << i;
+    EXPECT_EQ(a.layers[i].flopsPerKey, b.layers[i].flopsPerKey) << i;
+    EXPECT_EQ(a.layers[i].stateBytes, b.layers[i].stateBytes) << i;
+    EXPECT_EQ(a.layers[i].kvBytesPerPosition, b.layers[i].kvBytesPerPosition)
+        << i;
+  }
+  EXPECT_EQ(a.otherParams, b.otherParams);
+  EXPECT_EQ(a.otherFlopsPerToken, b.otherFlopsPerToken);
+}
+
+TEST(ModelBuilderSharedLayersTest, SameWeightsStatesAndCosts) {
+  MLIRContext context;
+  DialectRegistry registry;
+  registerFrontendDialects(registry);
+  context.appendDialectRegistry(registry);
+  for (const char *schedule :
+       {R"(["mamba","attn","gru","mamba","rwkv","attn","rwkv"])",
+        R"(["gated_delta_net","griffin_lru","delta_net","griffin_lru"])"}) {
+    ModelSpec spec = specFor(schedule, {"embed_dim=48"});
+    BuiltModel inlined =
+        buildModel(&context, spec, "forward", {LayerSharing::Never});
+    BuiltModel shared =
+        buildModel(&context, spec, "forward", {LayerSharing::Always});
+    ASSERT_TRUE(succeeded(verify(*shared.module)));
+    expectSameModel(inlined, shared);
+    // One public model function, one private function per kind, each
+    // called once per layer of its kind; no layer's op left in the model
+    // function itself (only the final norm).
+    std::map<std::string, int> calls;
+    int privateFns = 0;
+    for (auto fn : shared.module->getOps<func::FuncOp>()) {
+      if (fn.isPrivate()) {
+        ++privateFns;
+        continue;
+      }
+      EXPECT_EQ(fn.getName(), "forward");
+      fn.walk([&](func::CallOp call) { ++calls[call.getCallee().str()]; });
+      fn.walk([&](Operation *op) {
+        EXPECT_FALSE((isa<mlir::hybrid::RecurrenceOpInterface,
+                          mlir::hybrid::WindowedAttentionOp,
+                          mlir::hybrid::GatedParallelOp>(op)))
+            << op->getName().getStringRef().str();
+      });
+    }
+    std::map<std::string, int> kinds;
+    for (LayerKind k : spec.resolveSchedule())
+      ++kinds["forward__layer_" + layerKindName(k).str()];
+    EXPECT_EQ(calls, kinds);
+    EXPECT_EQ(privateFns, static_cast<int>(kinds.size()));
+
+    // The stateful form: the same states, prefill's and step's layer
+    // functions side by side.
+    llvm::Expected<BuiltModel> statefulInline = buildStatefulModel(
+        &context, specFor(schedule, {"embed_dim=48", "window_size=8"}),
+        "prefill", "step", {LayerSharing::Never});
+    llvm::Expected<BuiltModel> statefulShared = buildStatefulModel(
+        &context, specFor(schedule, {"embed_dim=48", "window_size=8"}),
+        "prefill", "step", {LayerSharing::Always});
+    ASSERT_TRUE(static_cast<bool>(statefulInline));
+    ASSERT_TRUE(static_cast<bool>(statefulShared));
+    ASSERT_TRUE(succeeded(verify(*statefulShared->module)));
+    expectSameModel(*statefulInline, *statefulShared);
+  }
+}
+
+TEST(ModelBuilderSharedLayersTest, AutoSharesDeepModels) {
+  MLIRContext context;
+  DialectRegistry registry;
+  registerFrontendDialects(registry);
+  context.appendDialectRegistry(registry);
+  auto functions = [&](int64_t layers) {
+    BuiltModel m = buildModel(
+        &context, specFor("", {"num_layers=" + std::to_string(layers)}));
+    return std::distance(m.module->getOps<func::FuncOp>().begin(),
+                         m.module->getOps<func::FuncOp>().end());
+  };
+  EXPECT_EQ(functions(kShareLayersAbove), 1);
+  // Mamba with attention every 4th layer: two kinds.
+  EXPECT_EQ(functions(kShareLayersAbove + 1), 3);
 }
 
 } // namespace
