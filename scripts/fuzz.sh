@@ -32,9 +32,12 @@ for t in "${targets[@]}"; do
   dir="$work/$t"
   rm -rf "$dir" && mkdir -p "$dir/corpus"
   cp "$root/test/Fuzz/corpus/$t/"* "$dir/corpus/"
-  # Per-input limits: 2 s (the IR target runs the whole CPU pipeline) and
-  # 2 GiB; inputs up to 8 KiB.
-  if (cd "$dir" && "$build/bin/hybrid-fuzz-$t" corpus \
+  # Per-input limits: 20 s (the IR target runs the whole CPU pipeline) and
+  # 2 GiB; inputs up to 8 KiB. Text targets get a dictionary of their
+  # syntax (test/Fuzz/<target>.dict).
+  dict=()
+  [ -f "$root/test/Fuzz/$t.dict" ] && dict=(-dict="$root/test/Fuzz/$t.dict")
+  if (cd "$dir" && "$build/bin/hybrid-fuzz-$t" corpus "${dict[@]}" \
         -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
         -max_len=8192 -print_final_stats=1 >"$dir/log.txt" 2>&1); then
     echo "fuzz $t: $(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$dir/log.txt" | grep -o '[0-9]*$') runs in ${seconds} s, no finding"
