@@ -5,12 +5,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/Jit.h"
+#include "hybrid/Execution/Aot.h"
 #include "hybrid/Runtime/hybrid_runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ExecutionEngine/Orc/Core.h"
@@ -67,7 +67,7 @@ JitModule::compile(ModuleOp module, const CPUPipelineOptions &options) {
                                    "lowering failed:\n" + diagnostics);
 
   ExecutionEngineOptions engineOptions;
-  auto transformer = makeOptimizingTransformer(3, 0, nullptr);
+  auto transformer = makeHostOptimizer(nullptr);
   engineOptions.transformer = transformer;
   std::string omp = std::string(HYBRID_LLVM_LIB_DIR) + "/libomp.so";
   std::string utils =

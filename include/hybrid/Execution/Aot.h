@@ -23,7 +23,12 @@
 #include "llvm/Support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <functional>
 #include <memory>
+
+namespace llvm {
+class TargetMachine;
+} // namespace llvm
 
 namespace mlir::hybrid {
 
@@ -39,8 +44,16 @@ LogicalResult addModelDescriptor(ModuleOp module, llvm::StringRef name,
                                  llvm::ArrayRef<frontend::WeightInfo> states =
                                      {});
 
+/// LLVM's -O3 module pipeline for `tm` (null: the host's defaults), minus
+/// CalledValuePropagation: it only annotates indirect calls (compiled
+/// models make none) and is quadratic in the pointer arguments of a call
+/// graph, 91% of a 256-layer model's LLVM time (docs/Frontend.md, "Deep
+/// models").
+std::function<llvm::Error(llvm::Module *)>
+makeHostOptimizer(llvm::TargetMachine *tm);
+
 /// Translates an LLVM-dialect module to LLVM IR for the host (triple, data
-/// layout, PIC) and optimizes it at -O3.
+/// layout, PIC) and optimizes it (makeHostOptimizer).
 llvm::Expected<std::unique_ptr<llvm::Module>>
 translateForHost(ModuleOp module, llvm::LLVMContext &context);
 
