@@ -16,6 +16,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/ConvertUTF.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -172,21 +173,10 @@ struct KeyPosition {
 
 /// Appends code point `cp` to `out` in UTF-8.
 void appendUtf8(uint32_t cp, std::string &out) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
+  char buf[UNI_MAX_UTF8_BYTES_PER_CODE_POINT];
+  char *end = buf;
+  if (llvm::ConvertCodePointToUTF8(cp, end))
+    out.append(buf, end);
 }
 
 /// Reads the 4 hex digits of a \u escape at `text[i]`, or nullopt.
@@ -195,8 +185,8 @@ std::optional<uint32_t> hex4(StringRef text, size_t i) {
     return std::nullopt;
   uint32_t v = 0;
   for (size_t j = i; j < i + 4; ++j) {
-    unsigned digit;
-    if (!llvm::to_integer(text.substr(j, 1), digit, 16))
+    unsigned digit = llvm::hexDigitValue(text[j]);
+    if (digit == ~0u)
       return std::nullopt;
     v = v * 16 + digit;
   }

@@ -406,30 +406,23 @@ static hybrid_status createFromSafetensors(const hybrid_model_desc *desc,
                                            const char *data, size_t size,
                                            const std::string &where,
                                            hybrid_model **model) {
-  struct {
-    const char *ptr;
-    size_t n;
-    size_t size() const { return n; }
-    const char *data() const { return ptr; }
-    char operator[](size_t i) const { return ptr[i]; }
-  } bytes{data, size};
-  if (bytes.size() < 8)
+  if (size < 8)
     return fail(HYBRID_IO_ERROR, where + "truncated: no safetensors header");
   uint64_t headerSize = 0;
   for (int i = 7; i >= 0; --i)
-    headerSize = (headerSize << 8) | static_cast<unsigned char>(bytes[i]);
-  if (headerSize > bytes.size() - 8)
+    headerSize = (headerSize << 8) | static_cast<unsigned char>(data[i]);
+  if (headerSize > size - 8)
     return fail(HYBRID_IO_ERROR,
                 where + "truncated: the header says " +
                     std::to_string(headerSize) + " bytes, the file has " +
-                    std::to_string(bytes.size() - 8) + " after the size");
-  std::string header(bytes.data() + 8, headerSize);
+                    std::to_string(size - 8) + " after the size");
+  std::string header(data + 8, headerSize);
   Json root;
   JsonParser parser(header);
   if (!parser.parse(root) || root.kind != Json::Object)
     return fail(HYBRID_IO_ERROR, where + parser.error());
   size_t dataStart = 8 + headerSize;
-  size_t dataSize = bytes.size() - dataStart;
+  size_t dataSize = size - dataStart;
 
   std::unique_ptr<hybrid_model> m(new (std::nothrow) hybrid_model());
   if (!m)
@@ -497,12 +490,12 @@ static hybrid_status createFromSafetensors(const hybrid_model_desc *desc,
                       "], but needs " + std::to_string(tensorBytes) +
                       " bytes within the " + std::to_string(dataSize) +
                       "-byte data section (truncated file?)");
-    Buffer<float> data;
-    if (!data.allocate(elements))
+    Buffer<float> tensor;
+    if (!tensor.allocate(elements))
       return fail(HYBRID_OUT_OF_MEMORY, where + "out of memory for tensor '" +
                                             w.name + "'");
-    std::memcpy(data.data(), bytes.data() + dataStart + begin, tensorBytes);
-    m->owned.push_back(std::move(data));
+    std::memcpy(tensor.data(), data + dataStart + begin, tensorBytes);
+    m->owned.push_back(std::move(tensor));
   }
   for (auto &v : m->owned)
     m->weights.push_back(v.data());

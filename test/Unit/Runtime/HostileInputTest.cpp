@@ -184,20 +184,26 @@ TEST(HostileInput, FailedPrefillLeavesTheStateUnchanged) {
   hybrid_state_destroy(t);
 }
 
-/// A safetensors file with one tensor "w" whose header fields are given.
-std::string writeSafetensors(const std::string &name, const std::string &shape,
-                             const std::string &offsets, size_t dataBytes) {
-  std::string header = "{\"w\":{\"dtype\":\"F32\",\"shape\":" + shape +
-                       ",\"data_offsets\":" + offsets + "}}";
+/// A safetensors file `name` with the given header and data.
+std::string writeFile(const std::string &name, const std::string &header,
+                      const std::vector<float> &data) {
   std::string path = ::testing::TempDir() + name;
   std::FILE *f = std::fopen(path.c_str(), "wb");
   uint64_t n = header.size();
   std::fwrite(&n, 8, 1, f);
   std::fwrite(header.data(), 1, header.size(), f);
-  std::vector<char> data(dataBytes, 0);
-  std::fwrite(data.data(), 1, data.size(), f);
+  std::fwrite(data.data(), sizeof(float), data.size(), f);
   std::fclose(f);
   return path;
+}
+
+/// A safetensors file with one tensor "w" whose header fields are given.
+std::string writeSafetensors(const std::string &name, const std::string &shape,
+                             const std::string &offsets, size_t dataBytes) {
+  return writeFile(name,
+                   "{\"w\":{\"dtype\":\"F32\",\"shape\":" + shape +
+                       ",\"data_offsets\":" + offsets + "}}",
+                   std::vector<float>(dataBytes / sizeof(float), 0.0f));
 }
 
 TEST(HostileInput, CorruptSafetensorsHeaders) {
@@ -243,16 +249,10 @@ TEST(HostileInput, CorruptSafetensorsHeaders) {
 
 TEST(HostileInput, EscapedTensorNamesAreDecoded) {
   hybrid_model_desc d = desc(okForward, false);
-  std::string header = "{\"\\u0077\":{\"dtype\":\"F32\",\"shape\":[4],"
-                       "\"data_offsets\":[0,16]}}";
-  std::string path = ::testing::TempDir() + "escaped.safetensors";
-  std::FILE *f = std::fopen(path.c_str(), "wb");
-  uint64_t n = header.size();
-  std::fwrite(&n, 8, 1, f);
-  std::fwrite(header.data(), 1, header.size(), f);
-  float data[4] = {1, 2, 3, 4};
-  std::fwrite(data, 4, 4, f);
-  std::fclose(f);
+  std::string path = writeFile("escaped.safetensors",
+                               "{\"\\u0077\":{\"dtype\":\"F32\",\"shape\":[4],"
+                               "\"data_offsets\":[0,16]}}",
+                               {1, 2, 3, 4});
   hybrid_model *m = nullptr;
   ASSERT_EQ(hybrid_model_create_from_file(&d, path.c_str(), &m), HYBRID_OK)
       << hybrid_last_error();
