@@ -23,7 +23,10 @@ func.func @jamba_layers(
   %zero = arith.constant 0.0 : f32
 
   // ---- layers.0: r = x + out_proj(mamba(rms_norm(x))) ----
-  %n0 = hybrid.rms_norm %x weight(%norm0_w : tensor<32xf32>) : tensor<1x16x32xf32> -> tensor<1x16x32xf32>
+  // The hybrid ops are in destination style: results go to `outs`, and a
+  // recurrence's final state over its initial state (`init`, zeros here).
+  %e3n = tensor.empty() : tensor<1x16x32xf32>
+  %n0 = hybrid.rms_norm %x weight(%norm0_w : tensor<32xf32>) outs(%e3n : tensor<1x16x32xf32>) : tensor<1x16x32xf32> -> tensor<1x16x32xf32>
   %n0f = tensor.collapse_shape %n0 [[0, 1], [2]] : tensor<1x16x32xf32> into tensor<16x32xf32>
   %e128 = tensor.empty() : tensor<16x128xf32>
   %f128 = linalg.fill ins(%zero : f32) outs(%e128 : tensor<16x128xf32>) -> tensor<16x128xf32>
@@ -32,8 +35,12 @@ func.func @jamba_layers(
   %zf = tensor.extract_slice %xz[0, 64] [16, 64] [1, 1] : tensor<16x128xf32> to tensor<16x64xf32>
   %xin3 = tensor.expand_shape %xin [[0, 1], [2]] output_shape [1, 16, 64] : tensor<16x64xf32> into tensor<1x16x64xf32>
   %z = tensor.expand_shape %zf [[0, 1], [2]] output_shape [1, 16, 64] : tensor<16x64xf32> into tensor<1x16x64xf32>
+  %et = tensor.empty() : tensor<1x3x64xf32>
+  %tail0 = linalg.fill ins(%zero : f32) outs(%et : tensor<1x3x64xf32>) -> tensor<1x3x64xf32>
+  %e64s = tensor.empty() : tensor<1x16x64xf32>
   %u, %conv_tail = hybrid.causal_conv1d x(%xin3 : tensor<1x16x64xf32>) weight(%conv_w : tensor<4x64xf32>)
-      bias(%conv_b : tensor<64xf32>) activation silu -> tensor<1x16x64xf32>, tensor<1x3x64xf32>
+      bias(%conv_b : tensor<64xf32>) init(%tail0 : tensor<1x3x64xf32>) activation silu
+      outs(%e64s : tensor<1x16x64xf32>) -> tensor<1x16x64xf32>, tensor<1x3x64xf32>
   %uf = tensor.collapse_shape %u [[0, 1], [2]] : tensor<1x16x64xf32> into tensor<16x64xf32>
   %e18 = tensor.empty() : tensor<16x18xf32>
   %f18 = linalg.fill ins(%zero : f32) outs(%e18 : tensor<16x18xf32>) -> tensor<16x18xf32>
@@ -47,10 +54,13 @@ func.func @jamba_layers(
   %dt = tensor.expand_shape %dtf [[0, 1], [2]] output_shape [1, 16, 64] : tensor<16x64xf32> into tensor<1x16x64xf32>
   %B = tensor.expand_shape %Bf [[0, 1], [2, 3]] output_shape [1, 16, 1, 8] : tensor<16x8xf32> into tensor<1x16x1x8xf32>
   %C = tensor.expand_shape %Cf [[0, 1], [2, 3]] output_shape [1, 16, 1, 8] : tensor<16x8xf32> into tensor<1x16x1x8xf32>
+  %eh = tensor.empty() : tensor<1x64x8xf32>
+  %h0 = linalg.fill ins(%zero : f32) outs(%eh : tensor<1x64x8xf32>) -> tensor<1x64x8xf32>
   %y, %ssm_state = hybrid.ssm_scan u(%u : tensor<1x16x64xf32>) delta(%dt : tensor<1x16x64xf32>)
       A(%A : tensor<64x8xf32>) B(%B : tensor<1x16x1x8xf32>) C(%C : tensor<1x16x1x8xf32>)
       D(%D : tensor<64xf32>) z(%z : tensor<1x16x64xf32>) delta_bias(%dt_bias : tensor<64xf32>)
-      delta_softplus -> tensor<1x16x64xf32>, tensor<1x64x8xf32>
+      init(%h0 : tensor<1x64x8xf32>) delta_softplus outs(%e64s : tensor<1x16x64xf32>)
+      -> tensor<1x16x64xf32>, tensor<1x64x8xf32>
   %yf = tensor.collapse_shape %y [[0, 1], [2]] : tensor<1x16x64xf32> into tensor<16x64xf32>
   %e32 = tensor.empty() : tensor<16x32xf32>
   %f32 = linalg.fill ins(%zero : f32) outs(%e32 : tensor<16x32xf32>) -> tensor<16x32xf32>
@@ -60,7 +70,7 @@ func.func @jamba_layers(
   %r0 = linalg.add ins(%x, %mo3 : tensor<1x16x32xf32>, tensor<1x16x32xf32>) outs(%e3 : tensor<1x16x32xf32>) -> tensor<1x16x32xf32>
 
   // ---- layers.1: r = r + o_proj(attention(rms_norm(r))) ----
-  %n1 = hybrid.rms_norm %r0 weight(%norm1_w : tensor<32xf32>) : tensor<1x16x32xf32> -> tensor<1x16x32xf32>
+  %n1 = hybrid.rms_norm %r0 weight(%norm1_w : tensor<32xf32>) outs(%e3n : tensor<1x16x32xf32>) : tensor<1x16x32xf32> -> tensor<1x16x32xf32>
   %n1f = tensor.collapse_shape %n1 [[0, 1], [2]] : tensor<1x16x32xf32> into tensor<16x32xf32>
   %e64b = tensor.empty() : tensor<16x64xf32>
   %f64b = linalg.fill ins(%zero : f32) outs(%e64b : tensor<16x64xf32>) -> tensor<16x64xf32>
@@ -71,8 +81,10 @@ func.func @jamba_layers(
   %q = tensor.expand_shape %qf [[0, 1], [2, 3]] output_shape [1, 16, 4, 8] : tensor<16x32xf32> into tensor<1x16x4x8xf32>
   %k = tensor.expand_shape %kf [[0, 1], [2, 3]] output_shape [1, 16, 2, 8] : tensor<16x16xf32> into tensor<1x16x2x8xf32>
   %v = tensor.expand_shape %vf [[0, 1], [2, 3]] output_shape [1, 16, 2, 8] : tensor<16x16xf32> into tensor<1x16x2x8xf32>
+  %ea = tensor.empty() : tensor<1x16x4x8xf32>
   %att = hybrid.windowed_attention q(%q : tensor<1x16x4x8xf32>) k(%k : tensor<1x16x2x8xf32>)
-      v(%v : tensor<1x16x2x8xf32>) window 8 qk_norm -> tensor<1x16x4x8xf32>
+      v(%v : tensor<1x16x2x8xf32>) window 8 qk_norm outs(%ea : tensor<1x16x4x8xf32>)
+      -> tensor<1x16x4x8xf32>
   %attf = tensor.collapse_shape %att [[0, 1], [2, 3]] : tensor<1x16x4x8xf32> into tensor<16x32xf32>
   %e32b = tensor.empty() : tensor<16x32xf32>
   %f32b = linalg.fill ins(%zero : f32) outs(%e32b : tensor<16x32xf32>) -> tensor<16x32xf32>

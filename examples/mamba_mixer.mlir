@@ -38,9 +38,14 @@ func.func @mamba_mixer(%x: tensor<2x16x32xf32>, %in_proj: tensor<32x128xf32>,
   %z = tensor.expand_shape %zf [[0, 1], [2]] output_shape [2, 16, 64] : tensor<32x64xf32> into tensor<2x16x64xf32>
 
   // u = silu(conv(x))
-  %c, %conv_tail = hybrid.causal_conv1d x(%xin3 : tensor<2x16x64xf32>) weight(%conv_w : tensor<4x64xf32>)
-      bias(%conv_b : tensor<64xf32>) -> tensor<2x16x64xf32>, tensor<2x3x64xf32>
+  // (The hybrid ops are in destination style: results go to `outs`, a
+  // recurrence's final state over its initial state, zeros here.)
   %e3 = tensor.empty() : tensor<2x16x64xf32>
+  %et = tensor.empty() : tensor<2x3x64xf32>
+  %tail0 = linalg.fill ins(%zero : f32) outs(%et : tensor<2x3x64xf32>) -> tensor<2x3x64xf32>
+  %c, %conv_tail = hybrid.causal_conv1d x(%xin3 : tensor<2x16x64xf32>) weight(%conv_w : tensor<4x64xf32>)
+      bias(%conv_b : tensor<64xf32>) init(%tail0 : tensor<2x3x64xf32>)
+      outs(%e3 : tensor<2x16x64xf32>) -> tensor<2x16x64xf32>, tensor<2x3x64xf32>
   %u = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%c : tensor<2x16x64xf32>) outs(%e3 : tensor<2x16x64xf32>) {
   ^bb0(%v: f32, %o: f32):
@@ -65,6 +70,8 @@ func.func @mamba_mixer(%x: tensor<2x16x32xf32>, %in_proj: tensor<32x128xf32>,
   %dt = tensor.expand_shape %dtf [[0, 1], [2]] output_shape [2, 16, 64] : tensor<32x64xf32> into tensor<2x16x64xf32>
   %B = tensor.expand_shape %Bf [[0, 1], [2, 3]] output_shape [2, 16, 1, 8] : tensor<32x8xf32> into tensor<2x16x1x8xf32>
   %C = tensor.expand_shape %Cf [[0, 1], [2, 3]] output_shape [2, 16, 1, 8] : tensor<32x8xf32> into tensor<2x16x1x8xf32>
+  %eh = tensor.empty() : tensor<2x64x8xf32>
+  %h0 = linalg.fill ins(%zero : f32) outs(%eh : tensor<2x64x8xf32>) -> tensor<2x64x8xf32>
 
   // delta = softplus(dt + dt_bias), A = -exp(A_log)
   %delta = linalg.generic {indexing_maps = [#id3, #ch3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
@@ -87,6 +94,7 @@ func.func @mamba_mixer(%x: tensor<2x16x32xf32>, %in_proj: tensor<32x128xf32>,
   // the scan, then y + D * u and y * silu(z)
   %ys, %ssm_state = hybrid.ssm_scan u(%u : tensor<2x16x64xf32>) delta(%delta : tensor<2x16x64xf32>)
       A(%A : tensor<64x8xf32>) B(%B : tensor<2x16x1x8xf32>) C(%C : tensor<2x16x1x8xf32>)
+      init(%h0 : tensor<2x64x8xf32>) outs(%e3 : tensor<2x16x64xf32>)
       -> tensor<2x16x64xf32>, tensor<2x64x8xf32>
   %yd = linalg.generic {indexing_maps = [#id3, #ch3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%ys, %D, %u : tensor<2x16x64xf32>, tensor<64xf32>, tensor<2x16x64xf32>) outs(%e3 : tensor<2x16x64xf32>) {

@@ -394,19 +394,16 @@ private:
     int64_t d = lastDim(x);
     Value w = weight((name + ".weight").str(), {d});
     if (spec.norm == NormKind::RmsNorm)
-      return RmsNormOp::create(b, loc, x.getType(), x, w,
-                               b.getF32FloatAttr(1e-5f));
+      return RmsNormOp::create(b, loc, x, w, 1e-5f);
     Value bias = weight((name + ".bias").str(), {d});
-    return LayerNormOp::create(b, loc, x.getType(), x, w, bias,
-                               b.getF32FloatAttr(1e-5f));
+    return LayerNormOp::create(b, loc, x, w, bias, 1e-5f);
   }
 
   /// L2 normalisation over the last dimension, x / sqrt(Σx² + 1e-6), as
   /// rms_norm(eps = 1e-6 / n) / sqrt(n) (the same function).
   Value l2norm(Value x) {
     double n = static_cast<double>(lastDim(x));
-    Value r = RmsNormOp::create(b, loc, x.getType(), x, Value(),
-                                b.getF32FloatAttr(1e-6 / n));
+    Value r = RmsNormOp::create(b, loc, x, Value(), 1e-6 / n);
     return scale(r, 1.0 / std::sqrt(n));
   }
 
@@ -684,9 +681,9 @@ private:
     stateOut(op.getFinalState());
     addFlops((gated ? 7 : 6) * h * dh * dh);
     addStateBytes(h * dh * dh);
-    Value o = RmsNormOp::create(b, loc, op.getO().getType(), op.getO(),
+    Value o = RmsNormOp::create(b, loc, op.getO(),
                                 weight(p + ".o_norm.weight", {dh}),
-                                b.getF32FloatAttr(1e-5f));
+                                1e-5f);
     Value merged = mergeHeads(o);
     if (gated)
       merged = mul(merged, unary(linear(x, p + ".g_proj", d, false), siluS));
@@ -855,8 +852,8 @@ private:
     addFlops(5 * h * dh * dh);
     addStateBytes(h * dh * dh);
     // GroupNorm with one group per head, then the affine over d.
-    Value o = LayerNormOp::create(b, loc, op.getO().getType(), op.getO(),
-                                  Value(), Value(), b.getF32FloatAttr(1e-5f));
+    Value o = LayerNormOp::create(b, loc, op.getO(),
+                                  Value(), Value(), 1e-5f);
     Value on = add(mul(mergeHeads(o), weight(p + ".ln_x.weight", {d})),
                    weight(p + ".ln_x.bias", {d}));
     return linear(mul(on, g), p + ".output", d, false);

@@ -97,6 +97,9 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
 
   // Tensors -> buffers. A tile's output is written straight into its slice
   // of the whole output (no temporary per tile).
+  // A caller's inputs are never written: a recurrence whose initial state
+  // is an argument writes its final state elsewhere.
+  pm.addPass(createHybridProtectArguments());
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -108,6 +111,10 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // Deallocation clones a buffer a function returns but does not own (a
+  // private layer function's state argument, updated in place): clone ->
+  // alloc + copy.
+  pm.addPass(createConvertBufferizationToMemRefPass());
 
   // linalg -> loops (parallel where the iterators are), math -> polynomials,
   // vector -> 1-D vectors and loops.

@@ -8,10 +8,10 @@
 // CHECK-LABEL: func.func @discretisation
 // CHECK-SAME: %[[U:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[DT:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[BIAS:[a-z0-9]+]]: tensor<16xf32>
 // CHECK-NOT: linalg.generic
-// CHECK: %[[Y:.*]], %{{.*}} = hybrid.ssm_scan u(%[[U]] : {{.*}}) delta(%[[DT]] : {{.*}}) {{.*}} delta_bias(%[[BIAS]] : tensor<16xf32>) delta_softplus
+// CHECK: %[[Y:.*]], %{{.*}} = hybrid.ssm_scan u(%[[U]] : {{.*}}) delta(%[[DT]] : {{.*}}) {{.*}} delta_bias(%[[BIAS]] : tensor<16xf32>) init(%{{.*}}) delta_softplus outs(%{{.*}})
 // CHECK: return %[[Y]]
 func.func @discretisation(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %bias: tensor<16xf32>,
-    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> tensor<1x8x16xf32> {
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>, %h_init: tensor<1x16x4xf32>, %y_out: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
   %e = tensor.empty() : tensor<1x8x16xf32>
   %s = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%dt, %bias : tensor<1x8x16xf32>, tensor<16xf32>) outs(%e : tensor<1x8x16xf32>) {
@@ -27,7 +27,7 @@ func.func @discretisation(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %bias
     linalg.yield %l : f32
   } -> tensor<1x8x16xf32>
   %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%delta : tensor<1x8x16xf32>)
-      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>) init(%h_init : tensor<1x16x4xf32>) outs(%y_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
   return %y : tensor<1x8x16xf32>
 }
@@ -42,7 +42,7 @@ func.func @discretisation(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %bias
 // CHECK: hybrid.ssm_scan {{.*}} delta(%[[DT]] : {{.*}}) {{.*}}delta_softplus
 // CHECK-NOT: delta_bias
 func.func @stable_softplus(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>,
-    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> tensor<1x8x16xf32> {
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>, %h_init: tensor<1x16x4xf32>, %y_out: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<1x8x16xf32>
   %delta = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
@@ -57,7 +57,7 @@ func.func @stable_softplus(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>,
     linalg.yield %r : f32
   } -> tensor<1x8x16xf32>
   %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%delta : tensor<1x8x16xf32>)
-      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>) init(%h_init : tensor<1x16x4xf32>) outs(%y_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
   return %y : tensor<1x8x16xf32>
 }
@@ -75,11 +75,11 @@ func.func @stable_softplus(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>,
 // CHECK: %[[Y:.*]], %[[H:.*]] = hybrid.ssm_scan u(%[[U]] : {{.*}}) delta(%[[DT]] : {{.*}}) {{.*}} D(%[[D]] : tensor<16xf32>) z(%[[Z]] : tensor<2x8x16xf32>)
 // CHECK: return %[[Y]], %[[H]]
 func.func @skip_and_gate(%u: tensor<2x8x16xf32>, %dt: tensor<2x8x16xf32>, %D: tensor<16xf32>, %z: tensor<2x8x16xf32>,
-    %A: tensor<16x4xf32>, %B: tensor<2x8x1x4xf32>, %C: tensor<2x8x1x4xf32>) -> (tensor<2x8x16xf32>, tensor<2x16x4xf32>) {
+    %A: tensor<16x4xf32>, %B: tensor<2x8x1x4xf32>, %C: tensor<2x8x1x4xf32>, %h_init: tensor<2x16x4xf32>, %y_out: tensor<2x8x16xf32>) -> (tensor<2x8x16xf32>, tensor<2x16x4xf32>) {
   %one = arith.constant 1.0 : f32
   %e = tensor.empty() : tensor<2x8x16xf32>
   %y, %h = hybrid.ssm_scan u(%u : tensor<2x8x16xf32>) delta(%dt : tensor<2x8x16xf32>)
-      A(%A : tensor<16x4xf32>) B(%B : tensor<2x8x1x4xf32>) C(%C : tensor<2x8x1x4xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<2x8x1x4xf32>) C(%C : tensor<2x8x1x4xf32>) init(%h_init : tensor<2x16x4xf32>) outs(%y_out : tensor<2x8x16xf32>)
       -> tensor<2x8x16xf32>, tensor<2x16x4xf32>
   %yd = linalg.generic {indexing_maps = [#id, #ch, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%y, %D, %u : tensor<2x8x16xf32>, tensor<16xf32>, tensor<2x8x16xf32>) outs(%e : tensor<2x8x16xf32>) {
@@ -111,9 +111,9 @@ func.func @skip_and_gate(%u: tensor<2x8x16xf32>, %dt: tensor<2x8x16xf32>, %D: te
 // CHECK-NOT: linalg.generic
 // CHECK: %[[Y:.*]], %[[T:.*]] = hybrid.causal_conv1d x(%[[X]] : {{.*}}) weight(%[[W]] : {{.*}}) activation silu
 // CHECK: return %[[Y]], %[[T]]
-func.func @conv_silu(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x3x16xf32>) {
+func.func @conv_silu(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>, %tail_init: tensor<1x3x16xf32>, %y_out: tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x3x16xf32>) {
   %one = arith.constant 1.0 : f32
-  %y, %tail = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>)
+  %y, %tail = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>) init(%tail_init : tensor<1x3x16xf32>) outs(%y_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x3x16xf32>
   %e = tensor.empty() : tensor<1x8x16xf32>
   %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
@@ -141,7 +141,7 @@ func.func @conv_silu(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (tensor<1x
 // CHECK-NOT: delta_softplus
 // CHECK: return {{.*}}, %[[DELTA]]
 func.func @do_not_fuse_delta_with_other_use(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>,
-    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>, %h_init: tensor<1x16x4xf32>, %y_out: tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
   %e = tensor.empty() : tensor<1x8x16xf32>
   %delta = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%dt : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
@@ -151,7 +151,7 @@ func.func @do_not_fuse_delta_with_other_use(%u: tensor<1x8x16xf32>, %dt: tensor<
     linalg.yield %l : f32
   } -> tensor<1x8x16xf32>
   %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%delta : tensor<1x8x16xf32>)
-      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>) init(%h_init : tensor<1x16x4xf32>) outs(%y_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
   return %y, %delta : tensor<1x8x16xf32>, tensor<1x8x16xf32>
 }
@@ -166,7 +166,7 @@ func.func @do_not_fuse_delta_with_other_use(%u: tensor<1x8x16xf32>, %dt: tensor<
 // CHECK: linalg.generic
 // CHECK-NOT: delta_softplus
 func.func @do_not_fuse_bias_per_position(%u: tensor<1x16x16xf32>, %dt: tensor<1x16x16xf32>, %bias: tensor<16xf32>,
-    %A: tensor<16x4xf32>, %B: tensor<1x16x1x4xf32>, %C: tensor<1x16x1x4xf32>) -> tensor<1x16x16xf32> {
+    %A: tensor<16x4xf32>, %B: tensor<1x16x1x4xf32>, %C: tensor<1x16x1x4xf32>, %h_init: tensor<1x16x4xf32>, %y_out: tensor<1x16x16xf32>) -> tensor<1x16x16xf32> {
   %e = tensor.empty() : tensor<1x16x16xf32>
   %delta = linalg.generic {indexing_maps = [#id, #pos, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%dt, %bias : tensor<1x16x16xf32>, tensor<16xf32>) outs(%e : tensor<1x16x16xf32>) {
@@ -177,7 +177,7 @@ func.func @do_not_fuse_bias_per_position(%u: tensor<1x16x16xf32>, %dt: tensor<1x
     linalg.yield %l : f32
   } -> tensor<1x16x16xf32>
   %y, %h = hybrid.ssm_scan u(%u : tensor<1x16x16xf32>) delta(%delta : tensor<1x16x16xf32>)
-      A(%A : tensor<16x4xf32>) B(%B : tensor<1x16x1x4xf32>) C(%C : tensor<1x16x1x4xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x16x1x4xf32>) C(%C : tensor<1x16x1x4xf32>) init(%h_init : tensor<1x16x4xf32>) outs(%y_out : tensor<1x16x16xf32>)
       -> tensor<1x16x16xf32>, tensor<1x16x4xf32>
   return %y : tensor<1x16x16xf32>
 }
@@ -199,10 +199,10 @@ func.func @do_not_fuse_bias_per_position(%u: tensor<1x16x16xf32>, %dt: tensor<1x
 // CHECK: %[[G:.*]] = linalg.generic
 // CHECK: return %[[G]], %[[Y2]]
 func.func @do_not_fuse_skip_of_other_input(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %D: tensor<16xf32>, %v: tensor<1x8x16xf32>,
-    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> tensor<1x8x16xf32> {
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>, %h_init: tensor<1x16x4xf32>, %y_out: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
   %e = tensor.empty() : tensor<1x8x16xf32>
   %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%dt : tensor<1x8x16xf32>)
-      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>) init(%h_init : tensor<1x16x4xf32>) outs(%y_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
   %yd = linalg.generic {indexing_maps = [#id, #ch, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%y, %D, %v : tensor<1x8x16xf32>, tensor<16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
@@ -214,11 +214,11 @@ func.func @do_not_fuse_skip_of_other_input(%u: tensor<1x8x16xf32>, %dt: tensor<1
   return %yd : tensor<1x8x16xf32>
 }
 func.func @do_not_fuse_gate_of_returned_y(%u: tensor<1x8x16xf32>, %dt: tensor<1x8x16xf32>, %z: tensor<1x8x16xf32>,
-    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+    %A: tensor<16x4xf32>, %B: tensor<1x8x1x4xf32>, %C: tensor<1x8x1x4xf32>, %h_init: tensor<1x16x4xf32>, %y_out: tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
   %one = arith.constant 1.0 : f32
   %e = tensor.empty() : tensor<1x8x16xf32>
   %y, %h = hybrid.ssm_scan u(%u : tensor<1x8x16xf32>) delta(%dt : tensor<1x8x16xf32>)
-      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>)
+      A(%A : tensor<16x4xf32>) B(%B : tensor<1x8x1x4xf32>) C(%C : tensor<1x8x1x4xf32>) init(%h_init : tensor<1x16x4xf32>) outs(%y_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x16x4xf32>
   %g = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%y, %z : tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
@@ -245,10 +245,10 @@ func.func @do_not_fuse_gate_of_returned_y(%u: tensor<1x8x16xf32>, %dt: tensor<1x
 // CHECK: hybrid.causal_conv1d
 // CHECK-NOT: activation
 // CHECK: linalg.generic
-func.func @do_not_fuse_conv(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+func.func @do_not_fuse_conv(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>, %tail_init: tensor<1x3x16xf32>, %y_out: tensor<1x8x16xf32>, %tail2_init: tensor<1x3x16xf32>, %y2_out: tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
   %one = arith.constant 1.0 : f32
   %e = tensor.empty() : tensor<1x8x16xf32>
-  %y, %tail = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>) activation silu
+  %y, %tail = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>) init(%tail_init : tensor<1x3x16xf32>) activation silu outs(%y_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x3x16xf32>
   %s = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%y : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
@@ -259,7 +259,7 @@ func.func @do_not_fuse_conv(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (te
     %r = arith.divf %a, %d : f32
     linalg.yield %r : f32
   } -> tensor<1x8x16xf32>
-  %y2, %tail2 = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>)
+  %y2, %tail2 = hybrid.causal_conv1d x(%x : tensor<1x8x16xf32>) weight(%w : tensor<4x16xf32>) init(%tail2_init : tensor<1x3x16xf32>) outs(%y2_out : tensor<1x8x16xf32>)
       -> tensor<1x8x16xf32>, tensor<1x3x16xf32>
   %t = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%y2 : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
@@ -281,9 +281,9 @@ func.func @do_not_fuse_conv(%x: tensor<1x8x16xf32>, %w: tensor<4x16xf32>) -> (te
 // CHECK-LABEL: func.func @lru_gates
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[GX:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[GA:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[LAM:[a-z0-9]+]]: tensor<16xf32>
 // CHECK-NOT: linalg.generic
-// CHECK: %[[H:.*]], %[[S:.*]] = hybrid.rg_lru x(%[[X]] : {{.*}}) gate_x(%[[GX]] : {{.*}}) gate_a(%[[GA]] : {{.*}}) a_param(%[[LAM]] : tensor<16xf32>) c 6.000000e+00
+// CHECK: %[[H:.*]], %[[S:.*]] = hybrid.rg_lru x(%[[X]] : {{.*}}) gate_x(%[[GX]] : {{.*}}) gate_a(%[[GA]] : {{.*}}) a_param(%[[LAM]] : tensor<16xf32>) init(%{{.*}}) c 6.000000e+00 outs(%{{.*}})
 // CHECK-NOT: log_a
-func.func @lru_gates(%x: tensor<1x8x16xf32>, %gx: tensor<1x8x16xf32>, %ga: tensor<1x8x16xf32>, %lam: tensor<16xf32>)
+func.func @lru_gates(%x: tensor<1x8x16xf32>, %gx: tensor<1x8x16xf32>, %ga: tensor<1x8x16xf32>, %lam: tensor<16xf32>, %s_init: tensor<1x16xf32>, %h_out: tensor<1x8x16xf32>)
     -> (tensor<1x8x16xf32>, tensor<1x16xf32>) {
   %one = arith.constant 1.0 : f32
   %m6 = arith.constant -6.0 : f32
@@ -311,7 +311,7 @@ func.func @lru_gates(%x: tensor<1x8x16xf32>, %gx: tensor<1x8x16xf32>, %ga: tenso
     %r = arith.mulf %m6, %p : f32
     linalg.yield %r : f32
   } -> tensor<1x8x16xf32>
-  %h, %s = hybrid.rg_lru x(%xg : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %h, %s = hybrid.rg_lru x(%xg : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%s_init : tensor<1x16xf32>) outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
   return %h, %s : tensor<1x8x16xf32>, tensor<1x16xf32>
 }
 
@@ -324,7 +324,7 @@ func.func @lru_gates(%x: tensor<1x8x16xf32>, %gx: tensor<1x8x16xf32>, %ga: tenso
 // CHECK-LABEL: func.func @do_not_fuse_lru_other_decay
 // CHECK: %[[LA:.*]] = linalg.generic
 // CHECK: hybrid.rg_lru x(%{{.*}}) log_a(%[[LA]] : tensor<1x8x16xf32>)
-func.func @do_not_fuse_lru_other_decay(%x: tensor<1x8x16xf32>, %ga: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+func.func @do_not_fuse_lru_other_decay(%x: tensor<1x8x16xf32>, %ga: tensor<1x8x16xf32>, %s_init: tensor<1x16xf32>, %h_out: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
   %e = tensor.empty() : tensor<1x8x16xf32>
   %la = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%ga : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
@@ -332,7 +332,7 @@ func.func @do_not_fuse_lru_other_decay(%x: tensor<1x8x16xf32>, %ga: tensor<1x8x1
     %n = arith.negf %g : f32
     linalg.yield %n : f32
   } -> tensor<1x8x16xf32>
-  %h, %s = hybrid.rg_lru x(%x : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %h, %s = hybrid.rg_lru x(%x : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%s_init : tensor<1x16xf32>) outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
   return %h : tensor<1x8x16xf32>
 }
 
@@ -347,9 +347,9 @@ func.func @do_not_fuse_lru_other_decay(%x: tensor<1x8x16xf32>, %ga: tensor<1x8x1
 // CHECK-LABEL: func.func @delta_activations
 // CHECK-SAME: %{{[a-z0-9]+}}: tensor<1x8x2x16xf32>, %{{[a-z0-9]+}}: tensor<1x8x2x16xf32>, %[[B:[a-z0-9]+]]: tensor<1x8x2xf32>, %[[A:[a-z0-9]+]]: tensor<1x8x2xf32>, %[[ALOG:[a-z0-9]+]]: tensor<2xf32>, %[[DTB:[a-z0-9]+]]: tensor<2xf32>
 // CHECK-NOT: linalg.generic
-// CHECK: hybrid.delta_rule {{.*}} beta(%[[B]] : tensor<1x8x2xf32>) log_decay(%[[A]] : tensor<1x8x2xf32>) decay_a_log(%[[ALOG]] : tensor<2xf32>) decay_bias(%[[DTB]] : tensor<2xf32>) beta_sigmoid
+// CHECK: hybrid.delta_rule {{.*}} beta(%[[B]] : tensor<1x8x2xf32>) log_decay(%[[A]] : tensor<1x8x2xf32>) decay_a_log(%[[ALOG]] : tensor<2xf32>) decay_bias(%[[DTB]] : tensor<2xf32>) init(%{{.*}}) beta_sigmoid outs(%{{.*}})
 func.func @delta_activations(%q: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>, %b: tensor<1x8x2xf32>,
-    %a: tensor<1x8x2xf32>, %alog: tensor<2xf32>, %dtb: tensor<2xf32>) -> tensor<1x8x2x16xf32> {
+    %a: tensor<1x8x2xf32>, %alog: tensor<2xf32>, %dtb: tensor<2xf32>, %st_init: tensor<1x2x16x16xf32>, %o_out: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
   %one = arith.constant 1.0 : f32
   %e = tensor.empty() : tensor<1x8x2xf32>
   %beta = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
@@ -373,7 +373,7 @@ func.func @delta_activations(%q: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>,
     linalg.yield %r : f32
   } -> tensor<1x8x2xf32>
   %o, %st = hybrid.delta_rule q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%v : tensor<1x8x2x16xf32>)
-      beta(%beta : tensor<1x8x2xf32>) log_decay(%g : tensor<1x8x2xf32>) -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+      beta(%beta : tensor<1x8x2xf32>) log_decay(%g : tensor<1x8x2xf32>) init(%st_init : tensor<1x2x16x16xf32>) outs(%o_out : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
   return %o : tensor<1x8x2x16xf32>
 }
 
@@ -387,7 +387,7 @@ func.func @delta_activations(%q: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>,
 // CHECK: %[[G:.*]] = linalg.generic
 // CHECK: hybrid.delta_rule {{.*}} log_decay(%[[G]] : tensor<1x8x2xf32>)
 // CHECK-NOT: decay_a_log
-func.func @do_not_fuse_other_decay(%q: tensor<1x8x2x16xf32>, %b: tensor<1x8x2xf32>, %a: tensor<1x8x2xf32>) -> tensor<1x8x2x16xf32> {
+func.func @do_not_fuse_other_decay(%q: tensor<1x8x2x16xf32>, %b: tensor<1x8x2xf32>, %a: tensor<1x8x2xf32>, %st_init: tensor<1x2x16x16xf32>, %o_out: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
   %e = tensor.empty() : tensor<1x8x2xf32>
   %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
       ins(%a : tensor<1x8x2xf32>) outs(%e : tensor<1x8x2xf32>) {
@@ -397,6 +397,56 @@ func.func @do_not_fuse_other_decay(%q: tensor<1x8x2x16xf32>, %b: tensor<1x8x2xf3
     linalg.yield %r : f32
   } -> tensor<1x8x2xf32>
   %o, %st = hybrid.delta_rule q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%q : tensor<1x8x2x16xf32>)
-      beta(%b : tensor<1x8x2xf32>) log_decay(%g : tensor<1x8x2xf32>) -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+      beta(%b : tensor<1x8x2xf32>) log_decay(%g : tensor<1x8x2xf32>) init(%st_init : tensor<1x2x16x16xf32>) outs(%o_out : tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
   return %o : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+#ch = affine_map<(b, t, c) -> (c)>
+
+// A shape query is not a use: the destinations of the rg_lru take their
+// batch size from the gated x (as the builders do), and the fold still
+// happens; the query is answered from the generic's own destination.
+// CHECK-LABEL: func.func @lru_gates_dim_query
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<?x8x16xf32>, %[[GX:[a-z0-9]+]]: tensor<?x8x16xf32>, %[[GA:[a-z0-9]+]]: tensor<?x8x16xf32>, %[[LAM:[a-z0-9]+]]: tensor<16xf32>, %[[N:[a-z0-9]+]]: index
+// CHECK-NOT: linalg.generic
+// CHECK: hybrid.rg_lru x(%[[X]] : {{.*}}) gate_x(%[[GX]] : {{.*}}) gate_a(%[[GA]] : {{.*}}) a_param(%[[LAM]] : tensor<16xf32>)
+func.func @lru_gates_dim_query(%x: tensor<?x8x16xf32>, %gx: tensor<?x8x16xf32>, %ga: tensor<?x8x16xf32>, %lam: tensor<16xf32>, %n: index)
+    -> (tensor<?x8x16xf32>, tensor<?x16xf32>) {
+  %one = arith.constant 1.0 : f32
+  %m6 = arith.constant -6.0 : f32
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %e = tensor.empty(%n) : tensor<?x8x16xf32>
+  %xg = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%gx, %x : tensor<?x8x16xf32>, tensor<?x8x16xf32>) outs(%e : tensor<?x8x16xf32>) {
+  ^bb0(%g: f32, %v: f32, %o: f32):
+    %ng = arith.negf %g : f32
+    %ex = math.exp %ng : f32
+    %d = arith.addf %one, %ex : f32
+    %sg = arith.divf %one, %d : f32
+    %r = arith.mulf %v, %sg : f32
+    linalg.yield %r : f32
+  } -> tensor<?x8x16xf32>
+  %la = linalg.generic {indexing_maps = [#id, #ch, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%ga, %lam : tensor<?x8x16xf32>, tensor<16xf32>) outs(%e : tensor<?x8x16xf32>) {
+  ^bb0(%g: f32, %l: f32, %o: f32):
+    %ng = arith.negf %g : f32
+    %ex = math.exp %ng : f32
+    %d = arith.addf %one, %ex : f32
+    %sg = arith.divf %one, %d : f32
+    %el = math.exp %l : f32
+    %sp = math.log1p %el : f32
+    %p = arith.mulf %sg, %sp : f32
+    %r = arith.mulf %m6, %p : f32
+    linalg.yield %r : f32
+  } -> tensor<?x8x16xf32>
+  %b = tensor.dim %xg, %c0 : tensor<?x8x16xf32>
+  %es = tensor.empty(%b) : tensor<?x16xf32>
+  %s0 = linalg.fill ins(%zero : f32) outs(%es : tensor<?x16xf32>) -> tensor<?x16xf32>
+  %eo = tensor.empty(%b) : tensor<?x8x16xf32>
+  %h, %s = hybrid.rg_lru x(%xg : tensor<?x8x16xf32>) log_a(%la : tensor<?x8x16xf32>) init(%s0 : tensor<?x16xf32>) outs(%eo : tensor<?x8x16xf32>) -> tensor<?x8x16xf32>, tensor<?x16xf32>
+  return %h, %s : tensor<?x8x16xf32>, tensor<?x16xf32>
 }

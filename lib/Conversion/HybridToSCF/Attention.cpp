@@ -55,18 +55,15 @@ struct LowerWindowedAttention : OpRewritePattern<WindowedAttentionOp> {
     if (op.getQkNorm()) {
       // The affine-free QK layer norm, once per row (lowered by its own
       // pattern).
-      FloatAttr eps = rw.getF32FloatAttr(1e-6f);
-      q = LayerNormOp::create(rw, loc, q.getType(), q, Value(), Value(), eps);
-      k = LayerNormOp::create(rw, loc, k.getType(), k, Value(), Value(), eps);
+      q = LayerNormOp::create(rw, loc, q, Value(), Value(), 1e-6f);
+      k = LayerNormOp::create(rw, loc, k, Value(), Value(), 1e-6f);
     }
     Value batch = e.dim(q, 0), tq = e.dim(q, 1), hq = e.dim(q, 2);
     Value skv = e.dim(k, 1);
     Value group = e.divi(hq, e.dim(k, 2));
     Value offset = e.subi(skv, tq); // absolute position of query 0
     std::optional<int64_t> window = op.getWindow();
-    Value oInit = e.empty({e.dimOF(q, 0), e.dimOF(q, 1), e.dimOF(q, 2),
-                           e.dimOF(v, 3)},
-                          getElementTypeOrSelf(op.getO().getType()));
+    Value oInit = op.getOut();
     int64_t staticTq = staticDim(q, 1);
     if (ShapedType::isDynamic(staticTq) || staticTq >= 8) {
       int64_t lanes = opts.queryLanes;

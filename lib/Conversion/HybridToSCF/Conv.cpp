@@ -64,8 +64,7 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
       total = e.addi(getValueOrCreateConstantIndexOp(rw, loc, tail),
                      getValueOrCreateConstantIndexOp(rw, loc, seq));
     Value xc = e.empty({batch, total, chans}, e.f32());
-    Value init = op.getInitialState() ? op.getInitialState()
-                                      : e.zeros({batch, tail, chans});
+    Value init = op.getInitialState();
     SmallVector<OpFoldResult> ones(3, rw.getIndexAttr(1));
     xc = tensor::InsertSliceOp::create(
         rw, loc, e.castToSizes(init, {batch, tail, chans}), xc,
@@ -110,7 +109,7 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
               .getResult(0);
     // y = act(acc + bias), in the output type.
     Type outElt = getElementTypeOrSelf(op.getY().getType());
-    Value yInit = e.empty({batch, seq, chans}, outElt);
+    Value yInit = op.getOut();
     SmallVector<Value> ins{acc};
     SmallVector<AffineMap> ymaps{rw.getMultiDimIdentityMap(3)};
     if (op.getBias()) {
@@ -152,11 +151,15 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
     // an empty slice at the very end is not a valid extract_slice).
     // With lengths, sequence b's tail ends at its own last position: a
     // gather of xc[b, len[b] + j, c].
+    // Destination style: the final state is written over the initial state
+    // (already copied into xc), or a fresh tensor for a caller's argument.
+    Value stateDest = stateDestination(e, init);
     Value finalState;
+    auto stateType = cast<RankedTensorType>(op.getFinalState().getType());
     if (tailC && *tailC == 0) {
-      finalState = e.empty({batch, tail, chans}, e.f32());
+      finalState = stateDest;
     } else if (lengths) {
-      Value dest = e.empty({batch, tail, chans}, e.f32());
+      Value dest = stateDest;
       SmallVector<AffineMap> gmaps{AffineMap::get(3, 0, {B}, ctx),
                                    rw.getMultiDimIdentityMap(3)};
       finalState =
@@ -175,11 +178,13 @@ struct LowerCausalConv1d : OpRewritePattern<CausalConv1dOp> {
               })
               .getResult(0);
     } else {
-      finalState = e.slice(xc, {rw.getIndexAttr(0), seq, rw.getIndexAttr(0)},
+      Value last = e.slice(xc, {rw.getIndexAttr(0), seq, rw.getIndexAttr(0)},
                            {batch, tail, chans});
+      if (last.getType() != stateType)
+        last = tensor::CastOp::create(rw, loc, stateType, last);
+      finalState =
+          linalg::CopyOp::create(rw, loc, last, stateDest).getResult(0);
     }
-    finalState = tensor::CastOp::create(rw, loc, op.getFinalState().getType(),
-                                        finalState);
     rw.replaceOp(op, {y, finalState});
     return success();
   }

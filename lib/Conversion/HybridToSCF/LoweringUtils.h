@@ -16,6 +16,7 @@
 #include "hybrid/Conversion/HybridToSCF/HybridToSCF.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -23,6 +24,7 @@
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 
 namespace mlir::hybrid::lowering {
 
@@ -204,10 +206,16 @@ struct Emit {
     return mini(maxi(n, idx(0)), seq);
   }
 
-  /// The destination of a sequence output: zeros when a variable-length
-  /// batch leaves positions unwritten, uninitialised otherwise.
-  Value outputInit(ArrayRef<OpFoldResult> sizes, Type elt, Value lengths) {
-    return lengths ? zerosOf(sizes, elt) : empty(sizes, elt);
+  /// The op's destination `dest` of a sequence output, zero-filled when a
+  /// variable-length batch leaves positions unwritten (the op overwrites
+  /// all of it otherwise).
+  Value outputInit(Value dest, Value lengths) {
+    if (!lengths)
+      return dest;
+    Type elt = getElementTypeOrSelf(dest.getType());
+    Value z = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
+    return linalg::FillOp::create(b, loc, ValueRange{z}, ValueRange{dest})
+        .getResult(0);
   }
 
   Value empty(ArrayRef<OpFoldResult> sizes, Type elt) {
@@ -253,12 +261,26 @@ inline void parallelInsert(OpBuilder &b, Location loc, Value tile, Value dest,
                                         strides);
 }
 
-/// The destination of a final state: every task writes its own tile, so it
-/// starts uninitialised. (Initial states are read from the op's operand,
-/// never from this destination.)
-inline Value stateDestination(Emit &e, Value finalState,
-                       ArrayRef<OpFoldResult> sizes) {
-  return e.empty(sizes, getElementTypeOrSelf(finalState.getType()));
+/// Where a recurrence writes its final state. Destination style makes it
+/// the initial state, updated in place (a zero state, a chunk loop's carried
+/// state). But a function argument is a caller's buffer that one-shot
+/// bufferization may not write (public arguments are read-only after
+/// `hybrid-protect-arguments`, and one that is not says so with
+/// `bufferization.writable = true`): updating it in place would first copy
+/// the whole state. There the tasks read the initial state from the argument
+/// and write a fresh tensor.
+inline Value stateDestination(Emit &e, Value init) {
+  auto arg = dyn_cast<BlockArgument>(init);
+  auto fn = arg ? dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp())
+                : FunctionOpInterface();
+  if (!fn || arg.getOwner() != &fn.getFunctionBody().front())
+    return init;
+  auto writable = fn.getArgAttrOfType<BoolAttr>(
+      arg.getArgNumber(), bufferization::BufferizationDialect::kWritableAttrName);
+  if (writable && writable.getValue())
+    return init;
+  return e.empty(tensor::getMixedSizes(e.b, e.loc, init),
+                 getElementTypeOrSelf(init.getType()));
 }
 
 /// The static size of dimension `i` of `v` (the verifier and

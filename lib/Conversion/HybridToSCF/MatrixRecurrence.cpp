@@ -56,18 +56,17 @@ using MatrixStep = function_ref<StepResult(Emit &, Value bi, Value head,
                                            Value scratch)>;
 
 Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
-                            Value values, Value initState, Value lengths,
-                            Type outElt, int64_t keyDim, int64_t lanes,
+                            Value values, Value out, Value initState,
+                            Value lengths, int64_t keyDim, int64_t lanes,
                             MatrixStep step, ValueRange &results) {
   Emit e{rw, loc};
   Value batch = e.dim(values, 0), seq = e.dim(seqLike, 1);
   Value heads = e.dim(values, 2), vdim = e.dim(values, 3);
-  SmallVector<OpFoldResult> outSizes{e.dimOF(values, 0), e.dimOF(seqLike, 1),
-                                     e.dimOF(values, 2), e.dimOF(values, 3)};
-  Value oInit = e.outputInit(outSizes, outElt, lengths);
-  Value sInit = e.empty({e.dimOF(values, 0), e.dimOF(values, 2),
-                         e.dimOF(values, 3), rw.getIndexAttr(keyDim)},
-                        e.f32());
+  // Destination style: the output goes to `out`, the final state over the
+  // initial state (each task reads its tile of it before writing it).
+  Value oInit = e.outputInit(out, lengths);
+  Value sInit = stateDestination(e, initState);
+  bool inPlace = sInit == initState;
   MLIRContext *ctx = rw.getContext();
   // A value-row column of a state tensor [B, H, V, K] read as lanes.
   AffineMap column = AffineMap::get(4, 0, {getAffineDimExpr(2, ctx)}, ctx);
@@ -84,11 +83,8 @@ Value lowerMatrixRecurrence(PatternRewriter &rw, Location loc, Value seqLike,
                              e.f32());
         tile = forKeys(e, keyDim, tile,
                        [&](Emit &e, Value k, ValueRange it) -> SmallVector<Value> {
-                         Value col =
-                             initState
-                                 ? e.read(initState, {bi, hd, v0, k}, {lanes},
-                                          column)
-                                 : e.cst(VectorType::get({lanes}, e.f32()), 0.0);
+                         Value col = e.read(inPlace ? args[4] : initState,
+                                            {bi, hd, v0, k}, {lanes}, column);
                          return {writeRow(e, col, it[0], k)};
                        })
                    .front();
@@ -209,8 +205,8 @@ struct LowerWkv : OpRewritePattern<WkvOp> {
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getR(), op.getV(),
-                          op.getInitialState(), op.getLengths(),
-                          getElementTypeOrSelf(op.getO().getType()), k, lanes,
+                          op.getOut(), op.getInitialState(), op.getLengths(),
+                          k, lanes,
                           step, results);
     rw.replaceOp(op, results);
     return success();
@@ -280,8 +276,8 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
     };
     ValueRange results;
     lowerMatrixRecurrence(rw, op.getLoc(), op.getQ(), op.getV(),
-                          op.getInitialState(), op.getLengths(),
-                          getElementTypeOrSelf(op.getO().getType()), k, lanes,
+                          op.getOut(), op.getInitialState(), op.getLengths(),
+                          k, lanes,
                           step, results);
     rw.replaceOp(op, results);
     return success();

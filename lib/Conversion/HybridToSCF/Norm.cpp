@@ -80,8 +80,9 @@ Value rowMean(Emit &e, Value x, Value center, bool square) {
 
 /// y = (x - mean) * rsqrt(var + eps) * w + b   (layer_norm)
 /// y = x * rsqrt(mean(x^2) + eps) * w          (rms_norm)
+/// written into the op's destination `out`.
 Value lowerNorm(PatternRewriter &rw, Location loc, Value x, Value weight,
-                Value bias, double eps, bool centered, Type resultType) {
+                Value bias, double eps, bool centered, Value out) {
   Emit e{rw, loc};
   MLIRContext *ctx = rw.getContext();
   auto type = cast<RankedTensorType>(x.getType());
@@ -111,10 +112,9 @@ Value lowerNorm(PatternRewriter &rw, Location loc, Value x, Value weight,
     maps.push_back(lastMap);
   }
   maps.push_back(rw.getMultiDimIdentityMap(r));
-  Type outElt = getElementTypeOrSelf(resultType);
-  Value init = e.empty(e.sizes(x), outElt);
+  Type outElt = getElementTypeOrSelf(out.getType());
   return linalg::GenericOp::create(
-             rw, loc, TypeRange{resultType}, ins, ValueRange{init}, maps,
+             rw, loc, TypeRange{out.getType()}, ins, ValueRange{out}, maps,
              parallelIters(r),
              [&](OpBuilder &b, Location l, ValueRange a) {
                Emit e{b, l};
@@ -139,7 +139,7 @@ struct LowerLayerNorm : OpRewritePattern<LayerNormOp> {
                                 PatternRewriter &rw) const override {
     rw.replaceOp(op, lowerNorm(rw, op.getLoc(), op.getInput(), op.getWeight(),
                                op.getBias(), op.getEpsilon().convertToDouble(),
-                               /*centered=*/true, op.getType()));
+                               /*centered=*/true, op.getOut()));
     return success();
   }
 };
@@ -150,7 +150,7 @@ struct LowerRmsNorm : OpRewritePattern<RmsNormOp> {
                                 PatternRewriter &rw) const override {
     rw.replaceOp(op, lowerNorm(rw, op.getLoc(), op.getInput(), op.getWeight(),
                                Value(), op.getEpsilon().convertToDouble(),
-                               /*centered=*/false, op.getType()));
+                               /*centered=*/false, op.getOut()));
     return success();
   }
 };

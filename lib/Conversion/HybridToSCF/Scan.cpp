@@ -62,12 +62,11 @@ struct LowerSsmScan : OpRewritePattern<SsmScanOp> {
     Value batch = e.dim(u, 0), seq = e.dim(u, 1), chans = e.dim(u, 2);
     Value groups = grouped ? e.dim(op.getB(), 2) : e.idx(1);
     Value groupSize = e.divi(chans, groups);
-    Value yInit = e.outputInit(e.sizes(u),
-                               getElementTypeOrSelf(op.getY().getType()),
-                               op.getLengths());
-    Value sInit = stateDestination(
-        e, op.getFinalState(),
-        {e.dimOF(u, 0), e.dimOF(u, 2), rw.getIndexAttr(n)});
+    // Destination style: y goes to `outs`, the final state over the
+    // initial state (each task reads its tile of it before writing it).
+    Value yInit = e.outputInit(op.getOut(), op.getLengths());
+    Value sInit = stateDestination(e, op.getInitialState());
+    bool inPlace = sInit == op.getInitialState();
     Value tiles = e.ceilDiv(chans, cb);
     MLIRContext *ctx = rw.getContext();
     // vector<N x cb> <-> tensor [.., channel, state]: transposed.
@@ -87,10 +86,8 @@ struct LowerSsmScan : OpRewritePattern<SsmScanOp> {
           Value grp = e.divi(c0, groupSize);
           Value zero = e.idx(0);
           Value aT = e.read(op.getA(), {c0, zero}, {n, cb}, permA);
-          Value h0 = op.getInitialState()
-                         ? e.read(op.getInitialState(), {bi, c0, zero},
-                                  {n, cb}, permS)
-                         : e.cst(VectorType::get({n, cb}, e.f32()), 0.0);
+          Value h0 = e.read(inPlace ? sOut : op.getInitialState(),
+                            {bi, c0, zero}, {n, cb}, permS);
           Value skip = op.getD() ? e.read(op.getD(), {c0}, {cb}) : Value();
           Value bias =
               op.getDeltaBias() ? e.read(op.getDeltaBias(), {c0}, {cb}) : Value();
@@ -160,11 +157,9 @@ struct LowerRgLru : OpRewritePattern<RgLruOp> {
     int64_t cb = opts.vectorWidth;
     Value x = op.getX();
     Value batch = e.dim(x, 0), seq = e.dim(x, 1), width = e.dim(x, 2);
-    Value hInit = e.outputInit(e.sizes(x),
-                               getElementTypeOrSelf(op.getH().getType()),
-                               op.getLengths());
-    Value sInit = stateDestination(e, op.getFinalState(),
-                                   {e.dimOF(x, 0), e.dimOF(x, 2)});
+    Value hInit = e.outputInit(op.getOut(), op.getLengths());
+    Value sInit = stateDestination(e, op.getInitialState());
+    bool inPlace = sInit == op.getInitialState();
     double c = op.getC().convertToDouble();
     auto forall = scf::ForallOp::create(
         rw, loc, SmallVector<OpFoldResult>{batch, e.ceilDiv(width, cb)},
@@ -180,9 +175,8 @@ struct LowerRgLru : OpRewritePattern<RgLruOp> {
             Value lam = e.read(op.getAParam(), {c0}, {cb});
             negCsp = e.mul(e.cstLike(lam, -c), e.softplus(lam));
           }
-          Value h0 = op.getInitialState()
-                         ? e.read(op.getInitialState(), {bi, c0}, {cb})
-                         : e.cst(VectorType::get({cb}, e.f32()), 0.0);
+          Value h0 =
+              e.read(inPlace ? args[3] : op.getInitialState(), {bi, c0}, {cb});
           SmallVector<OpFoldResult> off{bi, b.getIndexAttr(0), c0};
           SmallVector<OpFoldResult> sz{b.getIndexAttr(1), seq, cs};
           Value tileOut = e.slice(args[2], off, sz);
@@ -251,11 +245,9 @@ struct LowerGru : OpRewritePattern<GruOp> {
     Value xg = op.getInputGates(), wh = op.getHiddenWeight();
     Value batch = e.dim(xg, 0), seq = e.dim(xg, 1), hidden = e.dim(wh, 0);
     Value gates = e.dim(wh, 1);
-    Value hInit = e.outputInit(
-        {e.dimOF(xg, 0), e.dimOF(xg, 1), e.dimOF(wh, 0)},
-        getElementTypeOrSelf(op.getH().getType()), op.getLengths());
-    Value sInit = stateDestination(e, op.getFinalState(),
-                                   {e.dimOF(xg, 0), e.dimOF(wh, 0)});
+    Value hInit = e.outputInit(op.getOut(), op.getLengths());
+    Value sInit = stateDestination(e, op.getInitialState());
+    bool inPlace = sInit == op.getInitialState();
     auto forall = scf::ForallOp::create(
         rw, loc, SmallVector<OpFoldResult>{batch}, ValueRange{hInit, sInit},
         std::nullopt, [&](OpBuilder &b, Location l, ValueRange args) {
@@ -265,20 +257,14 @@ struct LowerGru : OpRewritePattern<GruOp> {
           Value zero = e.idx(0), one = e.idx(1);
           // The state of this sequence as a rank-1 tensor, and scratch for hh.
           auto vecType = RankedTensorType::get({ShapedType::kDynamic}, e.f32());
-          Value h0;
-          if (op.getInitialState()) {
-            // A private copy of this sequence's initial state.
-            Value slice = tensor::ExtractSliceOp::create(
-                b, l, vecType, op.getInitialState(),
-                SmallVector<OpFoldResult>{bi, b.getIndexAttr(0)},
-                SmallVector<OpFoldResult>{b.getIndexAttr(1), hidden},
-                SmallVector<OpFoldResult>{b.getIndexAttr(1),
-                                          b.getIndexAttr(1)});
-            Value fresh = e.empty({OpFoldResult(hidden)}, e.f32());
-            h0 = linalg::CopyOp::create(b, l, slice, fresh).getResult(0);
-          } else {
-            h0 = e.zeros({OpFoldResult(hidden)});
-          }
+          // A private copy of this sequence's initial state.
+          Value slice = tensor::ExtractSliceOp::create(
+              b, l, vecType, inPlace ? sOut : op.getInitialState(),
+              SmallVector<OpFoldResult>{bi, b.getIndexAttr(0)},
+              SmallVector<OpFoldResult>{b.getIndexAttr(1), hidden},
+              SmallVector<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1)});
+          Value fresh = e.empty({OpFoldResult(hidden)}, e.f32());
+          Value h0 = linalg::CopyOp::create(b, l, slice, fresh).getResult(0);
           Value hh0 = e.empty({OpFoldResult(gates)}, e.f32());
           SmallVector<OpFoldResult> off{bi, b.getIndexAttr(0),
                                         b.getIndexAttr(0)};

@@ -18,11 +18,11 @@
 // CHECK-COUNT-2: tensor.parallel_insert_slice
 // WIDE-LABEL: func.func @ssm_scan
 // WIDE: vector<16x16xf32>
-func.func @ssm_scan(%u: tensor<2x?x24xf32>, %A: tensor<24x16xf32>, %B: tensor<2x?x1x16xf32>)
+func.func @ssm_scan(%u: tensor<2x?x24xf32>, %A: tensor<24x16xf32>, %B: tensor<2x?x1x16xf32>, %h_init: tensor<2x24x16xf32>, %y_out: tensor<2x?x24xf32>)
     -> (tensor<2x?x24xf32>, tensor<2x24x16xf32>) {
   %y, %h = hybrid.ssm_scan u(%u : tensor<2x?x24xf32>) delta(%u : tensor<2x?x24xf32>)
-      A(%A : tensor<24x16xf32>) B(%B : tensor<2x?x1x16xf32>) C(%B : tensor<2x?x1x16xf32>)
-      delta_softplus -> tensor<2x?x24xf32>, tensor<2x24x16xf32>
+      A(%A : tensor<24x16xf32>) B(%B : tensor<2x?x1x16xf32>) C(%B : tensor<2x?x1x16xf32>) init(%h_init : tensor<2x24x16xf32>)
+      delta_softplus outs(%y_out : tensor<2x?x24xf32>) -> tensor<2x?x24xf32>, tensor<2x24x16xf32>
   return %y, %h : tensor<2x?x24xf32>, tensor<2x24x16xf32>
 }
 
@@ -39,10 +39,10 @@ func.func @ssm_scan(%u: tensor<2x?x24xf32>, %A: tensor<24x16xf32>, %B: tensor<2x
 // CHECK:   scf.for {{.*}} -> (tensor<16x8xf32>, vector<8xf32>)
 // WIDE-LABEL: func.func @delta_rule
 // WIDE: scf.for {{.*}} -> (tensor<16x2xf32>, tensor<1x?x1x?xf32>, tensor<16xf32>)
-func.func @delta_rule(%q: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %beta: tensor<1x?x2xf32>)
+func.func @delta_rule(%q: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %beta: tensor<1x?x2xf32>, %s_init: tensor<1x2x8x16xf32>, %o_out: tensor<1x?x2x8xf32>)
     -> tensor<1x?x2x8xf32> {
   %o, %s = hybrid.delta_rule q(%q : tensor<1x?x2x16xf32>) k(%q : tensor<1x?x2x16xf32>)
-      v(%v : tensor<1x?x2x8xf32>) beta(%beta : tensor<1x?x2xf32>)
+      v(%v : tensor<1x?x2x8xf32>) beta(%beta : tensor<1x?x2xf32>) init(%s_init : tensor<1x2x8x16xf32>) outs(%o_out : tensor<1x?x2x8xf32>)
       -> tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>
   return %o : tensor<1x?x2x8xf32>
 }
@@ -85,9 +85,9 @@ func.func @delta_rule(%q: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %beta: 
 // CANON:   scf.for {{.*}} -> (tensor<1x?x1x8xf32>)
 // CANON:     vector.transfer_read %[[LOOP]]#0
 // CANON:   tensor.parallel_insert_slice {{.*}} into %[[O]][0, %[[I0]], %[[H]], 0]
-func.func @attention(%q: tensor<1x?x4x8xf32>, %k: tensor<1x?x2x8xf32>) -> tensor<1x?x4x8xf32> {
+func.func @attention(%q: tensor<1x?x4x8xf32>, %k: tensor<1x?x2x8xf32>, %o_out: tensor<1x?x4x8xf32>) -> tensor<1x?x4x8xf32> {
   %o = hybrid.windowed_attention q(%q : tensor<1x?x4x8xf32>) k(%k : tensor<1x?x2x8xf32>)
-      v(%k : tensor<1x?x2x8xf32>) window 16 -> tensor<1x?x4x8xf32>
+      v(%k : tensor<1x?x2x8xf32>) window 16 outs(%o_out : tensor<1x?x4x8xf32>) -> tensor<1x?x4x8xf32>
   return %o : tensor<1x?x4x8xf32>
 }
 
@@ -100,9 +100,9 @@ func.func @attention(%q: tensor<1x?x4x8xf32>, %k: tensor<1x?x2x8xf32>) -> tensor
 // CHECK: scf.for {{.*}} -> (f32, f32, vector<8xf32>)
 // CHECK: vector.reduction <add>
 // CHECK: arith.maximumf {{.*}} : f32
-func.func @attention_step(%q: tensor<1x1x4x8xf32>, %k: tensor<1x?x2x8xf32>) -> tensor<1x1x4x8xf32> {
+func.func @attention_step(%q: tensor<1x1x4x8xf32>, %k: tensor<1x?x2x8xf32>, %o_out: tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32> {
   %o = hybrid.windowed_attention q(%q : tensor<1x1x4x8xf32>) k(%k : tensor<1x?x2x8xf32>)
-      v(%k : tensor<1x?x2x8xf32>) window 16 -> tensor<1x1x4x8xf32>
+      v(%k : tensor<1x?x2x8xf32>) window 16 outs(%o_out : tensor<1x1x4x8xf32>) -> tensor<1x1x4x8xf32>
   return %o : tensor<1x1x4x8xf32>
 }
 
@@ -117,10 +117,10 @@ func.func @attention_step(%q: tensor<1x1x4x8xf32>, %k: tensor<1x?x2x8xf32>) -> t
 // CHECK: math.fma
 // CHECK: linalg.generic
 // CHECK: tensor.extract_slice
-func.func @conv(%x: tensor<1x?x8xf32>, %w: tensor<4x8xf32>, %s: tensor<1x3x8xf32>)
+func.func @conv(%x: tensor<1x?x8xf32>, %w: tensor<4x8xf32>, %s: tensor<1x3x8xf32>, %y_out: tensor<1x?x8xf32>)
     -> (tensor<1x?x8xf32>, tensor<1x3x8xf32>) {
   %y, %t = hybrid.causal_conv1d x(%x : tensor<1x?x8xf32>) weight(%w : tensor<4x8xf32>)
-      init(%s : tensor<1x3x8xf32>) activation silu -> tensor<1x?x8xf32>, tensor<1x3x8xf32>
+      init(%s : tensor<1x3x8xf32>) activation silu outs(%y_out : tensor<1x?x8xf32>) -> tensor<1x?x8xf32>, tensor<1x3x8xf32>
   return %y, %t : tensor<1x?x8xf32>, tensor<1x3x8xf32>
 }
 
@@ -143,17 +143,17 @@ func.func @conv(%x: tensor<1x?x8xf32>, %w: tensor<4x8xf32>, %s: tensor<1x3x8xf32
 // CHECK: arith.select
 // CHECK: linalg.generic
 // CHECK: tensor.extract %{{.*}} : tensor<2x?x8xf32>
-func.func @lengths(%x: tensor<2x?x8xf32>, %a: tensor<8xf32>, %n: tensor<2xi32>)
+func.func @lengths(%x: tensor<2x?x8xf32>, %a: tensor<8xf32>, %n: tensor<2xi32>, %s_init: tensor<2x8xf32>, %h_out: tensor<2x?x8xf32>)
     -> (tensor<2x?x8xf32>, tensor<2x8xf32>) {
   %h, %s = hybrid.rg_lru x(%x : tensor<2x?x8xf32>) gate_x(%x : tensor<2x?x8xf32>)
       gate_a(%x : tensor<2x?x8xf32>) a_param(%a : tensor<8xf32>)
-      lengths(%n : tensor<2xi32>) -> tensor<2x?x8xf32>, tensor<2x8xf32>
+      init(%s_init : tensor<2x8xf32>) lengths(%n : tensor<2xi32>) outs(%h_out : tensor<2x?x8xf32>) -> tensor<2x?x8xf32>, tensor<2x8xf32>
   return %h, %s : tensor<2x?x8xf32>, tensor<2x8xf32>
 }
-func.func @conv_lengths(%x: tensor<2x?x8xf32>, %w: tensor<4x8xf32>, %n: tensor<2xindex>)
+func.func @conv_lengths(%x: tensor<2x?x8xf32>, %w: tensor<4x8xf32>, %n: tensor<2xindex>, %t_init: tensor<2x3x8xf32>, %y_out: tensor<2x?x8xf32>)
     -> (tensor<2x?x8xf32>, tensor<2x3x8xf32>) {
   %y, %t = hybrid.causal_conv1d x(%x : tensor<2x?x8xf32>) weight(%w : tensor<4x8xf32>)
-      lengths(%n : tensor<2xindex>) -> tensor<2x?x8xf32>, tensor<2x3x8xf32>
+      init(%t_init : tensor<2x3x8xf32>) lengths(%n : tensor<2xindex>) outs(%y_out : tensor<2x?x8xf32>) -> tensor<2x?x8xf32>, tensor<2x3x8xf32>
   return %y, %t : tensor<2x?x8xf32>, tensor<2x3x8xf32>
 }
 
@@ -166,14 +166,14 @@ func.func @conv_lengths(%x: tensor<2x?x8xf32>, %w: tensor<4x8xf32>, %n: tensor<2
 // CHECK: arith.subf
 // CHECK: arith.mulf
 // CHECK: arith.addf
-func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
+func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>, %r_out: tensor<1x4x8xf32>) -> tensor<1x4x8xf32> {
   %o = hybrid.gated_parallel(%n, %g) : (tensor<1x4x8xf32>, tensor<1x4x8xf32>) -> (tensor<1x4x8xf32>)
     backbone {
     ^bb0(%x: tensor<1x4x8xf32>):
       hybrid.yield %x : tensor<1x4x8xf32>
     } attention {
     ^bb0(%x: tensor<1x4x8xf32>):
-      %r = hybrid.rms_norm %x : tensor<1x4x8xf32> -> tensor<1x4x8xf32>
+      %r = hybrid.rms_norm %x outs(%r_out : tensor<1x4x8xf32>) : tensor<1x4x8xf32> -> tensor<1x4x8xf32>
       hybrid.yield %r : tensor<1x4x8xf32>
     }
   return %o : tensor<1x4x8xf32>
@@ -182,7 +182,9 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
 // -----
 
 // RWKV-6: one task per head (8 value rows as lanes). The transposed state
-// tile [K x lanes] is filled column by column from the initial state,
+// tile [K x lanes] is filled column by column from the initial state (a
+// function argument: the caller's buffer, read there, while the final state
+// goes to a fresh tensor),
 // carried through time, and per key row k decayed by exp(log_decay[k])
 // (computed as one vector per step into a scratch, read back per row) and
 // updated by k[k] · v while S·r accumulates from the rows before the
@@ -220,10 +222,10 @@ func.func @parallel(%n: tensor<1x4x8xf32>, %g: tensor<1x4x8xf32>) -> tensor<1x4x
 // CANON:     %[[FROW:[a-z0-9_]+]] = vector.transfer_read %[[LOOP]]#0[%[[K1]], %{{.*}}]
 // CANON:     vector.transfer_write %[[FROW]], %{{.*}}[%{{.*}}, %{{.*}}, %{{.*}}, %[[K1]]]{{.*}}permutation_map
 // CANON:   tensor.parallel_insert_slice %[[LOOP]]#1 into %[[O]]
-func.func @wkv(%r: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %u: tensor<2x16xf32>, %s0: tensor<1x2x8x16xf32>)
+func.func @wkv(%r: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %u: tensor<2x16xf32>, %s0: tensor<1x2x8x16xf32>, %o_out: tensor<1x?x2x8xf32>)
     -> (tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>) {
   %o, %s = hybrid.wkv rwkv6 r(%r : tensor<1x?x2x16xf32>) k(%r : tensor<1x?x2x16xf32>) v(%v : tensor<1x?x2x8xf32>)
-      log_decay(%r : tensor<1x?x2x16xf32>) bonus(%u : tensor<2x16xf32>) init(%s0 : tensor<1x2x8x16xf32>)
+      log_decay(%r : tensor<1x?x2x16xf32>) bonus(%u : tensor<2x16xf32>) init(%s0 : tensor<1x2x8x16xf32>) outs(%o_out : tensor<1x?x2x8xf32>)
       -> tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>
   return %o, %s : tensor<1x?x2x8xf32>, tensor<1x2x8x16xf32>
 }
@@ -243,9 +245,9 @@ func.func @wkv(%r: tensor<1x?x2x16xf32>, %v: tensor<1x?x2x8xf32>, %u: tensor<2x1
 // CANON:     %[[HN:[a-z0-9_]+]] = arith.addf %[[AH]], %{{.*}} : vector<8xf32>
 // CANON:     scf.yield %[[HN]], %{{.*}}
 // CANON:   vector.transfer_write %[[LOOP]]#0
-func.func @rg_lru(%x: tensor<2x?x12xf32>, %l: tensor<12xf32>, %r: tensor<2x?xi1>) -> (tensor<2x?x12xf32>, tensor<2x12xf32>) {
+func.func @rg_lru(%x: tensor<2x?x12xf32>, %l: tensor<12xf32>, %r: tensor<2x?xi1>, %s_init: tensor<2x12xf32>, %h_out: tensor<2x?x12xf32>) -> (tensor<2x?x12xf32>, tensor<2x12xf32>) {
   %h, %s = hybrid.rg_lru x(%x : tensor<2x?x12xf32>) gate_x(%x : tensor<2x?x12xf32>) gate_a(%x : tensor<2x?x12xf32>)
-      a_param(%l : tensor<12xf32>) reset(%r : tensor<2x?xi1>) -> tensor<2x?x12xf32>, tensor<2x12xf32>
+      a_param(%l : tensor<12xf32>) reset(%r : tensor<2x?xi1>) init(%s_init : tensor<2x12xf32>) outs(%h_out : tensor<2x?x12xf32>) -> tensor<2x?x12xf32>, tensor<2x12xf32>
   return %h, %s : tensor<2x?x12xf32>, tensor<2x12xf32>
 }
 
@@ -269,8 +271,8 @@ func.func @rg_lru(%x: tensor<2x?x12xf32>, %l: tensor<12xf32>, %r: tensor<2x?xi1>
 // CANON:     scf.yield %[[UPD]]#0, %[[COLS]], %[[UPD]]#1
 // CANON:   tensor.parallel_insert_slice %[[LOOP]]#2 into %[[HO]]
 // CANON:   tensor.parallel_insert_slice %[[LOOP]]#0 into %[[SO]][%[[B]], 0] [1, 16]
-func.func @gru(%xg: tensor<2x?x48xf32>, %wh: tensor<16x48xf32>, %h0: tensor<2x16xf32>) -> (tensor<2x?x16xf32>, tensor<2x16xf32>) {
-  %h, %s = hybrid.gru input_gates(%xg : tensor<2x?x48xf32>) hidden_weight(%wh : tensor<16x48xf32>) init(%h0 : tensor<2x16xf32>)
+func.func @gru(%xg: tensor<2x?x48xf32>, %wh: tensor<16x48xf32>, %h0: tensor<2x16xf32>, %h_out: tensor<2x?x16xf32>) -> (tensor<2x?x16xf32>, tensor<2x16xf32>) {
+  %h, %s = hybrid.gru input_gates(%xg : tensor<2x?x48xf32>) hidden_weight(%wh : tensor<16x48xf32>) init(%h0 : tensor<2x16xf32>) outs(%h_out : tensor<2x?x16xf32>)
       -> tensor<2x?x16xf32>, tensor<2x16xf32>
   return %h, %s : tensor<2x?x16xf32>, tensor<2x16xf32>
 }
@@ -292,9 +294,9 @@ func.func @gru(%xg: tensor<2x?x48xf32>, %wh: tensor<16x48xf32>, %h0: tensor<2x16
 // CANON: %[[MS:[a-z0-9_]+]] = linalg.generic {{.*}} ins(%[[SQ2]] : tensor<2x?xf32>)
 // CANON: linalg.generic {{.*}} ins(%[[X]], %[[MS]], %[[W]] :
 // CANON:   math.rsqrt
-func.func @norms(%x: tensor<2x?x64xf32>, %w: tensor<64xf32>) -> (tensor<2x?x64xf32>, tensor<2x?x64xf32>) {
-  %a = hybrid.layer_norm %x weight(%w : tensor<64xf32>) bias(%w : tensor<64xf32>) epsilon 1.0e-6 : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
-  %b = hybrid.rms_norm %x weight(%w : tensor<64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+func.func @norms(%x: tensor<2x?x64xf32>, %w: tensor<64xf32>, %a_out: tensor<2x?x64xf32>, %b_out: tensor<2x?x64xf32>) -> (tensor<2x?x64xf32>, tensor<2x?x64xf32>) {
+  %a = hybrid.layer_norm %x weight(%w : tensor<64xf32>) bias(%w : tensor<64xf32>) epsilon 1.0e-6 outs(%a_out : tensor<2x?x64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+  %b = hybrid.rms_norm %x weight(%w : tensor<64xf32>) outs(%b_out : tensor<2x?x64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
   return %a, %b : tensor<2x?x64xf32>, tensor<2x?x64xf32>
 }
 
@@ -308,7 +310,7 @@ func.func @norms(%x: tensor<2x?x64xf32>, %w: tensor<64xf32>) -> (tensor<2x?x64xf
 // CANON:   scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args
 // CANON:     scf.for %{{.*}} -> (vector<8xf32>, tensor<1x?x?xf32>)
 // CANON: scf.forall.in_parallel
-func.func @tiled(%x: tensor<1x?x64xf32>, %l: tensor<64xf32>) -> tensor<1x?x64xf32> {
+func.func @tiled(%x: tensor<1x?x64xf32>, %l: tensor<64xf32>, %s_init: tensor<1x16xf32>, %h_out: tensor<1x?x16xf32>) -> tensor<1x?x64xf32> {
   %c1 = arith.constant 1 : index
   %t = tensor.dim %x, %c1 : tensor<1x?x64xf32>
   %e = tensor.empty(%t) : tensor<1x?x64xf32>
@@ -317,10 +319,43 @@ func.func @tiled(%x: tensor<1x?x64xf32>, %l: tensor<64xf32>) -> tensor<1x?x64xf3
     %xs = tensor.extract_slice %x[0, 0, %c0] [1, %t, 16] [1, 1, 1] : tensor<1x?x64xf32> to tensor<1x?x16xf32>
     %ls = tensor.extract_slice %l[%c0] [16] [1] : tensor<64xf32> to tensor<16xf32>
     %h, %s = hybrid.rg_lru x(%xs : tensor<1x?x16xf32>) gate_x(%xs : tensor<1x?x16xf32>) gate_a(%xs : tensor<1x?x16xf32>)
-        a_param(%ls : tensor<16xf32>) -> tensor<1x?x16xf32>, tensor<1x16xf32>
+        a_param(%ls : tensor<16xf32>) init(%s_init : tensor<1x16xf32>) outs(%h_out : tensor<1x?x16xf32>) -> tensor<1x?x16xf32>, tensor<1x16xf32>
     scf.forall.in_parallel {
       tensor.parallel_insert_slice %h into %out[0, 0, %c0] [1, %t, 16] [1, 1, 1] : tensor<1x?x16xf32> into tensor<1x?x64xf32>
     }
   }
   return %r : tensor<1x?x64xf32>
+}
+
+// -----
+
+// Destination style in the lowering: a zero initial state made in the
+// function, or an argument the caller lets be written, is the final state's
+// destination, updated in place: it becomes the forall's shared output and
+// each task reads its initial tile from there.
+// CHECK-LABEL: func.func @state_in_place
+// CHECK: %[[FILL:.*]] = linalg.fill
+// CHECK: scf.forall {{.*}} shared_outs(%{{.*}} = %{{.*}}, %[[SO:[a-z0-9_]+]] = %[[FILL]])
+// CHECK:   vector.transfer_read %[[SO]]
+// CHECK-LABEL: func.func @state_donated
+// CHECK-SAME: %[[S0:[a-z0-9_]+]]: tensor<2x16xf32> {bufferization.writable = true}
+// CHECK: scf.forall {{.*}} shared_outs(%{{.*}} = %{{.*}}, %[[SO:[a-z0-9_]+]] = %[[S0]])
+// CHECK:   vector.transfer_read %[[SO]]
+func.func @state_in_place(%x: tensor<2x5x16xf32>, %la: tensor<2x5x16xf32>) -> tensor<2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x16xf32>
+  %s0 = linalg.fill ins(%zero : f32) outs(%e : tensor<2x16xf32>) -> tensor<2x16xf32>
+  %o = tensor.empty() : tensor<2x5x16xf32>
+  %h, %s = hybrid.rg_lru x(%x : tensor<2x5x16xf32>) log_a(%la : tensor<2x5x16xf32>)
+      init(%s0 : tensor<2x16xf32>) outs(%o : tensor<2x5x16xf32>)
+      -> tensor<2x5x16xf32>, tensor<2x16xf32>
+  return %s : tensor<2x16xf32>
+}
+func.func @state_donated(%x: tensor<2x5x16xf32>, %la: tensor<2x5x16xf32>,
+    %s0: tensor<2x16xf32> {bufferization.writable = true}) -> tensor<2x16xf32> {
+  %o = tensor.empty() : tensor<2x5x16xf32>
+  %h, %s = hybrid.rg_lru x(%x : tensor<2x5x16xf32>) log_a(%la : tensor<2x5x16xf32>)
+      init(%s0 : tensor<2x16xf32>) outs(%o : tensor<2x5x16xf32>)
+      -> tensor<2x5x16xf32>, tensor<2x16xf32>
+  return %s : tensor<2x16xf32>
 }

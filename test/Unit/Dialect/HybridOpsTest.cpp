@@ -15,6 +15,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -163,15 +164,29 @@ TEST_F(HybridOpsTest, SsmScanReifiesDynamicDimsFromOperands) {
   ReifiedRankedShapedTypeDims shapes;
   OpBuilder b(op);
   ASSERT_TRUE(succeeded(reifyResultShapes(b, op, shapes)));
-  // final_state [batch, d_inner, d_state]: batch from u dim 0, d_state from
-  // A dim 1, both through tensor.dim; d_inner static.
   auto dimOf = [](OpFoldResult r) -> std::pair<Value, int64_t> {
     auto dim = cast<Value>(r).getDefiningOp<tensor::DimOp>();
     return {dim.getSource(), *dim.getConstantIndex()};
   };
-  EXPECT_EQ(dimOf(shapes[1][0]), std::make_pair(u, int64_t(0)));
+  // Destination style: result shapes are the destinations' shapes.
+  Value h0 = op.getInitialState();
+  EXPECT_EQ(dimOf(shapes[1][0]), std::make_pair(h0, int64_t(0)));
   EXPECT_EQ(cast<IntegerAttr>(cast<Attribute>(shapes[1][1])).getInt(), 24);
-  EXPECT_EQ(dimOf(shapes[1][2]), std::make_pair(A, int64_t(1)));
+  EXPECT_EQ(dimOf(shapes[1][2]), std::make_pair(h0, int64_t(2)));
+  // Without an initial state the builder makes a zero one,
+  // [batch, d_inner, d_state]: batch from u dim 0, d_state from A dim 1,
+  // both through tensor.dim; d_inner static.
+  auto fill = h0.getDefiningOp<linalg::FillOp>();
+  ASSERT_TRUE(fill);
+  auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
+  ASSERT_TRUE(empty);
+  ASSERT_EQ(empty.getDynamicSizes().size(), 2u);
+  EXPECT_EQ(dimOf(empty.getDynamicSizes()[0]), std::make_pair(u, int64_t(0)));
+  EXPECT_EQ(dimOf(empty.getDynamicSizes()[1]), std::make_pair(A, int64_t(1)));
+  // The sequence destination is an empty tensor shaped like u.
+  auto out = op.getOut().getDefiningOp<tensor::EmptyOp>();
+  ASSERT_TRUE(out);
+  EXPECT_EQ(dimOf(out.getDynamicSizes()[1]), std::make_pair(u, int64_t(1)));
 }
 
 TEST_F(HybridOpsTest, WkvBuildersBothVariants) {
@@ -265,15 +280,17 @@ TEST_F(HybridOpsTest, CausalConvBuilderTailAndActivation) {
   EXPECT_EQ(op.getActivation(), Activation::silu);
   EXPECT_EQ(op.getFinalState().getType(),
             RankedTensorType::get({1, 3, 64}, builder->getF32Type()));
-  // A dynamic width gives a dynamic tail, reified as dim(weight, 0) - 1.
+  // A dynamic width gives a dynamic tail: the builder's zero state is
+  // dim(weight, 0) - 1 long.
   Value wDyn = arg({kDyn, 64});
   auto dyn = CausalConv1dOp::create(*builder, loc, x, wDyn);
   ASSERT_TRUE(verifies(dyn)) << diagnostics;
   EXPECT_EQ(dyn.getActivation(), Activation::none);
-  ReifiedRankedShapedTypeDims shapes;
-  OpBuilder rb(dyn);
-  ASSERT_TRUE(succeeded(reifyResultShapes(rb, dyn, shapes)));
-  auto add = cast<Value>(shapes[1][1]).getDefiningOp<arith::AddIOp>();
+  auto fill = dyn.getInitialState().getDefiningOp<linalg::FillOp>();
+  ASSERT_TRUE(fill);
+  auto empty = fill.getOutputs()[0].getDefiningOp<tensor::EmptyOp>();
+  ASSERT_TRUE(empty);
+  auto add = empty.getDynamicSizes()[0].getDefiningOp<arith::AddIOp>();
   ASSERT_TRUE(add);
   EXPECT_EQ(add.getLhs().getDefiningOp<tensor::DimOp>().getSource(), wDyn);
   EXPECT_TRUE(roundTrips(op));
@@ -306,16 +323,13 @@ TEST_F(HybridOpsTest, WindowedAttentionBuilderAndScale) {
 
 TEST_F(HybridOpsTest, NormsKeepTheInputType) {
   Value x = arg({2, kDyn, 32}, builder->getBF16Type()), w = arg({32});
-  auto ln = LayerNormOp::create(*builder, loc, x.getType(), x, w, w,
-                                builder->getF32FloatAttr(1e-6f));
+  auto ln = LayerNormOp::create(*builder, loc, x, w, w, 1e-6f);
   ASSERT_TRUE(verifies(ln)) << diagnostics;
-  auto rms = RmsNormOp::create(*builder, loc, x.getType(), x, Value(),
-                               builder->getF32FloatAttr(1e-5f));
+  auto rms = RmsNormOp::create(*builder, loc, x, Value(), 1e-5f);
   ASSERT_TRUE(verifies(rms)) << diagnostics;
   EXPECT_EQ(reified(rms)[0], (SmallVector<int64_t>{2, kDyn, 32}));
   Value w16 = arg({16});
-  auto bad = RmsNormOp::create(*builder, loc, x.getType(), x, w16,
-                               builder->getF32FloatAttr(1e-5f));
+  auto bad = RmsNormOp::create(*builder, loc, x, w16, 1e-5f);
   EXPECT_FALSE(verifies(bad));
   EXPECT_NE(diagnostics.find("'weight' dim 0 (features) is 16"),
             std::string::npos)

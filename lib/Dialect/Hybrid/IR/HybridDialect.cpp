@@ -7,6 +7,7 @@
 #include "hybrid/Dialect/Hybrid/IR/HybridDialect.h"
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/IR/DialectImplementation.h"

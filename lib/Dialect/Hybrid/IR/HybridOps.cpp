@@ -14,6 +14,7 @@
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -82,18 +83,44 @@ static std::string listOf(ArrayRef<Keyword> spec) {
   return out;
 }
 
-/// Parses the keywords of `spec` in any order into `values` (one slot per
-/// keyword, left null when absent). A repeated keyword, an unknown one and an
-/// operand group written after the keywords get errors that name them.
+namespace {
+/// The destination operand `outs(%d : type)` that ends every op's keyword
+/// list (it may also stand among the keywords).
+struct Destination {
+  OpAsmParser::UnresolvedOperand &operand;
+  Type &type;
+};
+} // namespace
+
+/// Parses the keywords of `spec` and the destination `outs(%d : type)` in
+/// any order into `values` (one slot per keyword, left null when absent) and
+/// `dest`. A repeated keyword, an unknown one, an operand group written
+/// after the keywords and a missing destination get errors that name them.
 static ParseResult parseKeywords(OpAsmParser &parser, ArrayRef<Keyword> spec,
                                  MutableArrayRef<Attribute> values,
-                                 ArrayRef<StringRef> operandGroups) {
+                                 ArrayRef<StringRef> operandGroups,
+                                 Destination dest) {
   MLIRContext *ctx = parser.getContext();
+  bool haveDest = false;
   while (true) {
     SMLoc loc = parser.getCurrentLocation();
     StringRef word;
-    if (failed(parser.parseOptionalKeyword(&word)))
+    if (failed(parser.parseOptionalKeyword(&word))) {
+      if (!haveDest)
+        return parser.emitError(loc)
+               << "expected 'outs(%dest : type)', the destination of the "
+                  "result";
       return success();
+    }
+    if (word == "outs") {
+      if (haveDest)
+        return parser.emitError(loc) << "'outs' appears twice";
+      haveDest = true;
+      if (parser.parseLParen() || parser.parseOperand(dest.operand) ||
+          parser.parseColonType(dest.type) || parser.parseRParen())
+        return failure();
+      continue;
+    }
     const Keyword *k = llvm::find_if(
         spec, [&](const Keyword &kw) { return kw.name == word; });
     if (k == spec.end()) {
@@ -145,9 +172,11 @@ static ParseResult parseKeywords(OpAsmParser &parser, ArrayRef<Keyword> spec,
 }
 
 /// Prints the keywords whose values are set (and not their default),
-/// separated by spaces (the directive is already preceded by one).
+/// separated by spaces (the directive is already preceded by one), then the
+/// destination.
 static void printKeywords(OpAsmPrinter &printer, ArrayRef<Keyword> spec,
-                          ArrayRef<Attribute> values) {
+                          ArrayRef<Attribute> values, Value dest,
+                          Type destType) {
   bool first = true;
   auto name = [&](StringRef n) {
     printer << (first ? "" : " ") << n;
@@ -177,6 +206,8 @@ static void printKeywords(OpAsmPrinter &printer, ArrayRef<Keyword> spec,
       name(k.name);
     }
   }
+  name("outs");
+  printer << "(" << dest << " : " << destType << ")";
 }
 
 /// The typed slots of a parsed keyword list.
@@ -188,30 +219,34 @@ static T slotAs(Attribute a) {
 static const Keyword kScanKeywords[] = {{"delta_softplus", Keyword::Flag}};
 static const StringRef kScanGroups[] = {"D", "z", "delta_bias", "init",
                                         "lengths"};
-static ParseResult parseScanKeywords(OpAsmParser &parser, UnitAttr &softplus) {
+static ParseResult parseScanKeywords(OpAsmParser &parser, UnitAttr &softplus,
+                                     OpAsmParser::UnresolvedOperand &out,
+                                     Type &outType) {
   Attribute v[1];
-  if (parseKeywords(parser, kScanKeywords, v, kScanGroups))
+  if (parseKeywords(parser, kScanKeywords, v, kScanGroups, {out, outType}))
     return failure();
   softplus = slotAs<UnitAttr>(v[0]);
   return success();
 }
 static void printScanKeywords(OpAsmPrinter &printer, Operation *,
-                              UnitAttr softplus) {
-  printKeywords(printer, kScanKeywords, {softplus});
+                              UnitAttr softplus, Value out, Type outType) {
+  printKeywords(printer, kScanKeywords, {softplus}, out, outType);
 }
 
 static const Keyword kWkvKeywords[] = {{"scale", Keyword::Float, 1.0}};
 static const StringRef kWkvGroups[] = {"bonus", "a", "b", "init", "lengths"};
-static ParseResult parseWkvKeywords(OpAsmParser &parser, FloatAttr &scale) {
+static ParseResult parseWkvKeywords(OpAsmParser &parser, FloatAttr &scale,
+                                    OpAsmParser::UnresolvedOperand &out,
+                                    Type &outType) {
   Attribute v[1];
-  if (parseKeywords(parser, kWkvKeywords, v, kWkvGroups))
+  if (parseKeywords(parser, kWkvKeywords, v, kWkvGroups, {out, outType}))
     return failure();
   scale = slotAs<FloatAttr>(v[0]);
   return success();
 }
 static void printWkvKeywords(OpAsmPrinter &printer, Operation *,
-                             FloatAttr scale) {
-  printKeywords(printer, kWkvKeywords, {scale});
+                             FloatAttr scale, Value out, Type outType) {
+  printKeywords(printer, kWkvKeywords, {scale}, out, outType);
 }
 
 static const Keyword kDeltaKeywords[] = {{"scale", Keyword::Float},
@@ -219,46 +254,55 @@ static const Keyword kDeltaKeywords[] = {{"scale", Keyword::Float},
 static const StringRef kDeltaGroups[] = {"log_decay", "decay_a_log",
                                          "decay_bias", "init", "lengths"};
 static ParseResult parseDeltaKeywords(OpAsmParser &parser, FloatAttr &scale,
-                                      UnitAttr &betaSigmoid) {
+                                      UnitAttr &betaSigmoid,
+                                      OpAsmParser::UnresolvedOperand &out,
+                                      Type &outType) {
   Attribute v[2];
-  if (parseKeywords(parser, kDeltaKeywords, v, kDeltaGroups))
+  if (parseKeywords(parser, kDeltaKeywords, v, kDeltaGroups, {out, outType}))
     return failure();
   scale = slotAs<FloatAttr>(v[0]);
   betaSigmoid = slotAs<UnitAttr>(v[1]);
   return success();
 }
 static void printDeltaKeywords(OpAsmPrinter &printer, Operation *,
-                               FloatAttr scale, UnitAttr betaSigmoid) {
-  printKeywords(printer, kDeltaKeywords, {scale, betaSigmoid});
+                               FloatAttr scale, UnitAttr betaSigmoid, Value out,
+                               Type outType) {
+  printKeywords(printer, kDeltaKeywords, {scale, betaSigmoid}, out, outType);
 }
 
 static const Keyword kLruKeywords[] = {{"c", Keyword::Float, 8.0}};
 static const StringRef kLruGroups[] = {"gate_x", "gate_a", "a_param", "log_a",
                                        "reset", "init", "lengths"};
-static ParseResult parseLruKeywords(OpAsmParser &parser, FloatAttr &c) {
+static ParseResult parseLruKeywords(OpAsmParser &parser, FloatAttr &c,
+                                    OpAsmParser::UnresolvedOperand &out,
+                                    Type &outType) {
   Attribute v[1];
-  if (parseKeywords(parser, kLruKeywords, v, kLruGroups))
+  if (parseKeywords(parser, kLruKeywords, v, kLruGroups, {out, outType}))
     return failure();
   c = slotAs<FloatAttr>(v[0]);
   return success();
 }
-static void printLruKeywords(OpAsmPrinter &printer, Operation *, FloatAttr c) {
-  printKeywords(printer, kLruKeywords, {c});
+static void printLruKeywords(OpAsmPrinter &printer, Operation *, FloatAttr c,
+                             Value out, Type outType) {
+  printKeywords(printer, kLruKeywords, {c}, out, outType);
 }
 
 static const Keyword kConvKeywords[] = {{"activation", Keyword::Act}};
 static const StringRef kConvGroups[] = {"bias", "init", "lengths"};
 static ParseResult parseConvKeywords(OpAsmParser &parser,
-                                     ActivationAttr &activation) {
+                                     ActivationAttr &activation,
+                                     OpAsmParser::UnresolvedOperand &out,
+                                     Type &outType) {
   Attribute v[1];
-  if (parseKeywords(parser, kConvKeywords, v, kConvGroups))
+  if (parseKeywords(parser, kConvKeywords, v, kConvGroups, {out, outType}))
     return failure();
   activation = slotAs<ActivationAttr>(v[0]);
   return success();
 }
 static void printConvKeywords(OpAsmPrinter &printer, Operation *,
-                              ActivationAttr activation) {
-  printKeywords(printer, kConvKeywords, {activation});
+                              ActivationAttr activation, Value out,
+                              Type outType) {
+  printKeywords(printer, kConvKeywords, {activation}, out, outType);
 }
 
 static const Keyword kAttentionKeywords[] = {{"window", Keyword::Int},
@@ -267,9 +311,12 @@ static const Keyword kAttentionKeywords[] = {{"window", Keyword::Int},
 static const StringRef kAttentionGroups[] = {"key_mask"};
 static ParseResult parseAttentionKeywords(OpAsmParser &parser,
                                           IntegerAttr &window, FloatAttr &scale,
-                                          UnitAttr &qkNorm) {
+                                          UnitAttr &qkNorm,
+                                          OpAsmParser::UnresolvedOperand &out,
+                                          Type &outType) {
   Attribute v[3];
-  if (parseKeywords(parser, kAttentionKeywords, v, kAttentionGroups))
+  if (parseKeywords(parser, kAttentionKeywords, v, kAttentionGroups,
+                    {out, outType}))
     return failure();
   window = slotAs<IntegerAttr>(v[0]);
   scale = slotAs<FloatAttr>(v[1]);
@@ -278,22 +325,24 @@ static ParseResult parseAttentionKeywords(OpAsmParser &parser,
 }
 static void printAttentionKeywords(OpAsmPrinter &printer, Operation *,
                                    IntegerAttr window, FloatAttr scale,
-                                   UnitAttr qkNorm) {
-  printKeywords(printer, kAttentionKeywords, {window, scale, qkNorm});
+                                   UnitAttr qkNorm, Value out, Type outType) {
+  printKeywords(printer, kAttentionKeywords, {window, scale, qkNorm}, out, outType);
 }
 
 static const Keyword kNormKeywords[] = {{"epsilon", Keyword::Float, 1.0e-5}};
 static const StringRef kNormGroups[] = {"weight", "bias"};
-static ParseResult parseNormKeywords(OpAsmParser &parser, FloatAttr &epsilon) {
+static ParseResult parseNormKeywords(OpAsmParser &parser, FloatAttr &epsilon,
+                                     OpAsmParser::UnresolvedOperand &out,
+                                     Type &outType) {
   Attribute v[1];
-  if (parseKeywords(parser, kNormKeywords, v, kNormGroups))
+  if (parseKeywords(parser, kNormKeywords, v, kNormGroups, {out, outType}))
     return failure();
   epsilon = slotAs<FloatAttr>(v[0]);
   return success();
 }
 static void printNormKeywords(OpAsmPrinter &printer, Operation *,
-                              FloatAttr epsilon) {
-  printKeywords(printer, kNormKeywords, {epsilon});
+                              FloatAttr epsilon, Value out, Type outType) {
+  printKeywords(printer, kNormKeywords, {epsilon}, out, outType);
 }
 
 #include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.cpp.inc"
@@ -338,6 +387,44 @@ SmallVector<OpOperand *> GruOp::getPerStepOperands() {
 }
 SmallVector<OpOperand *> CausalConv1dOp::getPerStepOperands() {
   return presentOperands({getXMutable()});
+}
+
+//===----------------------------------------------------------------------===//
+// DestinationStyleOpInterface: the destinations are the last operands
+//===----------------------------------------------------------------------===//
+
+/// The last `n` operands of `op` (its destinations: declared last in ODS).
+static MutableOperandRange lastOperands(Operation *op, unsigned n) {
+  return MutableOperandRange(op, op->getNumOperands() - n, n);
+}
+
+// Recurrences: (outs, initial_state) for (sequence, final_state).
+MutableOperandRange SsmScanOp::getDpsInitsMutable() {
+  return lastOperands(*this, 2);
+}
+MutableOperandRange WkvOp::getDpsInitsMutable() {
+  return lastOperands(*this, 2);
+}
+MutableOperandRange DeltaRuleOp::getDpsInitsMutable() {
+  return lastOperands(*this, 2);
+}
+MutableOperandRange RgLruOp::getDpsInitsMutable() {
+  return lastOperands(*this, 2);
+}
+MutableOperandRange GruOp::getDpsInitsMutable() {
+  return lastOperands(*this, 2);
+}
+MutableOperandRange CausalConv1dOp::getDpsInitsMutable() {
+  return lastOperands(*this, 2);
+}
+MutableOperandRange WindowedAttentionOp::getDpsInitsMutable() {
+  return lastOperands(*this, 1);
+}
+MutableOperandRange LayerNormOp::getDpsInitsMutable() {
+  return lastOperands(*this, 1);
+}
+MutableOperandRange RmsNormOp::getDpsInitsMutable() {
+  return lastOperands(*this, 1);
 }
 
 //===----------------------------------------------------------------------===//
@@ -535,9 +622,9 @@ struct DimSource {
 
 /// The sizes of `result` as OpFoldResults: static sizes as attributes,
 /// dynamic ones from their source operands (tensor.dim, plus an offset).
-SmallVector<OpFoldResult> reifySizes(OpBuilder &b, Location loc, Value result,
+SmallVector<OpFoldResult> reifySizes(OpBuilder &b, Location loc,
+                                     RankedTensorType type,
                                      ArrayRef<DimSource> sources) {
-  auto type = cast<RankedTensorType>(result.getType());
   SmallVector<OpFoldResult> sizes;
   for (auto [i, src] : llvm::enumerate(sources)) {
     if (!type.isDynamicDim(i)) {
@@ -560,14 +647,71 @@ SmallVector<OpFoldResult> reifySizes(OpBuilder &b, Location loc, Value result,
   return sizes;
 }
 
-/// All sizes of `result` taken dimension by dimension from `source`.
-SmallVector<OpFoldResult> reifyLike(OpBuilder &b, Location loc, Value result,
-                                    Value source) {
+/// Every dimension of `source`, in order.
+SmallVector<DimSource> dimsOf(Value source) {
   SmallVector<DimSource> srcs;
-  for (int64_t i = 0, e = cast<RankedTensorType>(source.getType()).getRank();
-       i < e; ++i)
+  auto type = dyn_cast<RankedTensorType>(source.getType());
+  for (int64_t i = 0, e = type ? type.getRank() : 0; i < e; ++i)
     srcs.push_back({source, i});
-  return reifySizes(b, loc, result, srcs);
+  return srcs;
+}
+
+/// A destination for a result of `type` (`tensor.empty`), its dynamic sizes
+/// taken from `sources`: what the builders create when the caller passes
+/// no destination.
+Value emptyDestination(OpBuilder &b, Location loc, RankedTensorType type,
+                       ArrayRef<DimSource> sources) {
+  SmallVector<OpFoldResult> sizes;
+  if (sources.size() == static_cast<size_t>(type.getRank()) &&
+      llvm::all_of(sources, [](const DimSource &s) {
+        auto t = dyn_cast<RankedTensorType>(s.value.getType());
+        return t && s.dim < t.getRank();
+      })) {
+    sizes = reifySizes(b, loc, type, sources);
+  } else {
+    // A malformed operand: static sizes only (the verifier reports it).
+    for (int64_t d : type.getShape())
+      sizes.push_back(b.getIndexAttr(ShapedType::isDynamic(d) ? 0 : d));
+  }
+  Value empty = tensor::EmptyOp::create(b, loc, sizes, type.getElementType());
+  if (empty.getType() != type)
+    empty = tensor::CastOp::create(b, loc, type, empty);
+  return empty;
+}
+
+/// A zero initial state of `type` (`linalg.fill` of a `tensor.empty`).
+Value zeroState(OpBuilder &b, Location loc, RankedTensorType type,
+                ArrayRef<DimSource> sources) {
+  Value empty = emptyDestination(b, loc, type, sources);
+  Value zero = arith::ConstantOp::create(
+      b, loc, b.getZeroAttr(type.getElementType()));
+  return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{empty})
+      .getResult(0);
+}
+
+/// The destinations a convenience builder fills in when its caller passes
+/// none: an empty tensor for the sequence result, a zero state.
+struct Destinations {
+  OpBuilder &b;
+  Location loc;
+  Destinations(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  void sequence(Value &out, RankedTensorType type,
+                ArrayRef<DimSource> sources) {
+    if (!out)
+      out = emptyDestination(b, loc, type, sources);
+  }
+  void state(Value &init, RankedTensorType type, ArrayRef<DimSource> sources) {
+    if (!init)
+      init = zeroState(b, loc, type, sources);
+  }
+};
+
+/// The result shapes of a destination-style op: the sizes of its inits.
+LogicalResult reifyFromInits(DestinationStyleOpInterface op, OpBuilder &b,
+                             ReifiedRankedShapedTypeDims &shapes) {
+  for (OpOperand &init : op.getDpsInitsMutable())
+    shapes.push_back(tensor::getMixedSizes(b, op.getLoc(), init.get()));
+  return success();
 }
 
 /// An optional F32 attribute as an optional float.
@@ -654,21 +798,19 @@ LogicalResult SsmScanOp::verify() {
 LogicalResult
 SsmScanOp::reifyResultShapes(OpBuilder &b,
                              ReifiedRankedShapedTypeDims &shapes) {
-  Location loc = getLoc();
-  shapes.push_back(reifyLike(b, loc, getY(), getU()));
-  shapes.push_back(reifySizes(b, loc, getFinalState(),
-                              {{getU(), 0}, {getU(), 2}, {getA(), 1}}));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 void SsmScanOp::build(OpBuilder &b, OperationState &state, Value u,
                       Value delta, Value A, Value B, Value C, Value D, Value z,
                       Value deltaBias, Value initialState,
-                      bool deltaSoftplus, Value lengths) {
-  Type f32 = b.getF32Type();
-  build(b, state, sequenceLike(u, elementOf(u)),
-        tensorOf({{u, 0}, {u, 2}, {A, 1}}, f32), u, delta, A, B, C, D, z,
-        deltaBias, initialState, lengths, deltaSoftplus);
+                      bool deltaSoftplus, Value lengths, Value out) {
+  Destinations d(b, state.location);
+  d.sequence(out, sequenceLike(u, elementOf(u)), dimsOf(u));
+  d.state(initialState, tensorOf({{u, 0}, {u, 2}, {A, 1}}, b.getF32Type()),
+          {{u, 0}, {u, 2}, {A, 1}});
+  build(b, state, out.getType(), initialState.getType(), u, delta, A, B, C, D,
+        z, deltaBias, lengths, out, initialState, deltaSoftplus);
 }
 
 //===----------------------------------------------------------------------===//
@@ -715,24 +857,24 @@ LogicalResult WkvOp::verify() {
 
 LogicalResult WkvOp::reifyResultShapes(OpBuilder &b,
                                        ReifiedRankedShapedTypeDims &shapes) {
-  Location loc = getLoc();
-  shapes.push_back(reifySizes(
-      b, loc, getO(), {{getR(), 0}, {getR(), 1}, {getR(), 2}, {getV(), 3}}));
-  shapes.push_back(reifySizes(
-      b, loc, getFinalState(),
-      {{getR(), 0}, {getR(), 2}, {getV(), 3}, {getR(), 3}}));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 void WkvOp::build(OpBuilder &builder, OperationState &state,
                   WkvVariant variant, Value r, Value k, Value v,
                   Value logDecay, Value bonus, Value a, Value b,
-                  Value initialState, float scale, Value lengths) {
-  Type f32 = builder.getF32Type();
-  build(builder, state, tensorOf({{r, 0}, {r, 1}, {r, 2}, {v, 3}}, elementOf(r)),
-        tensorOf({{r, 0}, {r, 2}, {v, 3}, {r, 3}}, f32),
+                  Value initialState, float scale, Value lengths,
+                  Value out) {
+  Destinations d(builder, state.location);
+  d.sequence(out,
+             tensorOf({{r, 0}, {r, 1}, {r, 2}, {v, 3}}, elementOf(r)),
+             {{r, 0}, {r, 1}, {r, 2}, {v, 3}});
+  d.state(initialState,
+          tensorOf({{r, 0}, {r, 2}, {v, 3}, {r, 3}}, builder.getF32Type()),
+          {{r, 0}, {r, 2}, {v, 3}, {r, 3}});
+  build(builder, state, out.getType(), initialState.getType(),
         WkvVariantAttr::get(builder.getContext(), variant), r, k, v,
-        logDecay, bonus, a, b, initialState, lengths,
+        logDecay, bonus, a, b, lengths, out, initialState,
         builder.getF32FloatAttr(scale));
 }
 
@@ -794,23 +936,21 @@ LogicalResult DeltaRuleOp::verify() {
 LogicalResult
 DeltaRuleOp::reifyResultShapes(OpBuilder &b,
                                ReifiedRankedShapedTypeDims &shapes) {
-  Location loc = getLoc();
-  shapes.push_back(reifyLike(b, loc, getO(), getV()));
-  shapes.push_back(reifySizes(
-      b, loc, getFinalState(),
-      {{getV(), 0}, {getV(), 2}, {getV(), 3}, {getK(), 3}}));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 void DeltaRuleOp::build(OpBuilder &b, OperationState &state, Value q,
                         Value k, Value v, Value beta, Value logDecay,
                         Value initialState, std::optional<float> scale,
-                        Value lengths) {
-  Type f32 = b.getF32Type();
-  build(b, state, sequenceLike(v, elementOf(v)),
-        tensorOf({{v, 0}, {v, 2}, {v, 3}, {k, 3}}, f32), q, k, v, beta,
-        logDecay, /*decay_a_log=*/Value(), /*decay_bias=*/Value(),
-        initialState, lengths, scale ? b.getF32FloatAttr(*scale) : FloatAttr(),
+                        Value lengths, Value out) {
+  Destinations d(b, state.location);
+  d.sequence(out, sequenceLike(v, elementOf(v)), dimsOf(v));
+  d.state(initialState,
+          tensorOf({{v, 0}, {v, 2}, {v, 3}, {k, 3}}, b.getF32Type()),
+          {{v, 0}, {v, 2}, {v, 3}, {k, 3}});
+  build(b, state, out.getType(), initialState.getType(), q, k, v, beta,
+        logDecay, /*decay_a_log=*/Value(), /*decay_bias=*/Value(), lengths,
+        out, initialState, scale ? b.getF32FloatAttr(*scale) : FloatAttr(),
         /*beta_sigmoid=*/false);
 }
 
@@ -856,31 +996,32 @@ LogicalResult RgLruOp::verify() {
 
 LogicalResult RgLruOp::reifyResultShapes(OpBuilder &b,
                                          ReifiedRankedShapedTypeDims &shapes) {
-  Location loc = getLoc();
-  shapes.push_back(reifyLike(b, loc, getH(), getX()));
-  shapes.push_back(
-      reifySizes(b, loc, getFinalState(), {{getX(), 0}, {getX(), 2}}));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 void RgLruOp::build(OpBuilder &b, OperationState &state, Value x,
                     Value gateX, Value gateA, Value aParam, Value reset,
-                    Value initialState, float c, Value lengths) {
-  Type f32 = b.getF32Type();
-  build(b, state, sequenceLike(x, elementOf(x)),
-        tensorOf({{x, 0}, {x, 2}}, f32), x, gateX, gateA, aParam,
-        /*log_a=*/Value(), reset, initialState, lengths,
+                    Value initialState, float c, Value lengths,
+                    Value out) {
+  Destinations d(b, state.location);
+  d.sequence(out, sequenceLike(x, elementOf(x)), dimsOf(x));
+  d.state(initialState, tensorOf({{x, 0}, {x, 2}}, b.getF32Type()),
+          {{x, 0}, {x, 2}});
+  build(b, state, out.getType(), initialState.getType(), x, gateX, gateA,
+        aParam, /*log_a=*/Value(), reset, lengths, out, initialState,
         b.getF32FloatAttr(c));
 }
 
 RgLruOp RgLruOp::createWithLogA(OpBuilder &b, Location loc, Value xGated,
                                 Value logA, Value reset, Value initialState,
-                                Value lengths) {
-  Type f32 = b.getF32Type();
-  return RgLruOp::create(b, loc, sequenceLike(xGated, elementOf(xGated)),
-                         tensorOf({{xGated, 0}, {xGated, 2}}, f32), xGated,
-                         Value(), Value(), Value(), logA, reset, initialState,
-                         lengths, b.getF32FloatAttr(8.0f));
+                                Value lengths, Value out) {
+  Destinations d(b, loc);
+  d.sequence(out, sequenceLike(xGated, elementOf(xGated)), dimsOf(xGated));
+  d.state(initialState, tensorOf({{xGated, 0}, {xGated, 2}}, b.getF32Type()),
+          {{xGated, 0}, {xGated, 2}});
+  return RgLruOp::create(b, loc, out.getType(), initialState.getType(),
+                         xGated, Value(), Value(), Value(), logA, reset,
+                         lengths, out, initialState, b.getF32FloatAttr(8.0f));
 }
 
 //===----------------------------------------------------------------------===//
@@ -912,24 +1053,22 @@ LogicalResult GruOp::verify() {
 
 LogicalResult GruOp::reifyResultShapes(OpBuilder &b,
                                        ReifiedRankedShapedTypeDims &shapes) {
-  Location loc = getLoc();
-  shapes.push_back(reifySizes(
-      b, loc, getH(),
-      {{getInputGates(), 0}, {getInputGates(), 1}, {getHiddenWeight(), 0}}));
-  shapes.push_back(reifySizes(b, loc, getFinalState(),
-                              {{getInputGates(), 0}, {getHiddenWeight(), 0}}));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 void GruOp::build(OpBuilder &b, OperationState &state, Value inputGates,
                   Value hiddenWeight, Value hiddenBias, Value initialState,
-                  Value lengths) {
-  Type f32 = b.getF32Type();
-  build(b, state,
-        tensorOf({{inputGates, 0}, {inputGates, 1}, {hiddenWeight, 0}},
-                 elementOf(inputGates)),
-        tensorOf({{inputGates, 0}, {hiddenWeight, 0}}, f32), inputGates,
-        hiddenWeight, hiddenBias, initialState, lengths);
+                  Value lengths, Value out) {
+  Destinations d(b, state.location);
+  d.sequence(out,
+             tensorOf({{inputGates, 0}, {inputGates, 1}, {hiddenWeight, 0}},
+                      elementOf(inputGates)),
+             {{inputGates, 0}, {inputGates, 1}, {hiddenWeight, 0}});
+  d.state(initialState,
+          tensorOf({{inputGates, 0}, {hiddenWeight, 0}}, b.getF32Type()),
+          {{inputGates, 0}, {hiddenWeight, 0}});
+  build(b, state, out.getType(), initialState.getType(), inputGates,
+        hiddenWeight, hiddenBias, lengths, out, initialState);
 }
 
 //===----------------------------------------------------------------------===//
@@ -959,22 +1098,22 @@ LogicalResult CausalConv1dOp::verify() {
 LogicalResult
 CausalConv1dOp::reifyResultShapes(OpBuilder &b,
                                   ReifiedRankedShapedTypeDims &shapes) {
-  Location loc = getLoc();
-  shapes.push_back(reifyLike(b, loc, getY(), getX()));
-  shapes.push_back(reifySizes(b, loc, getFinalState(),
-                              {{getX(), 0}, {getWeight(), 0, -1}, {getX(), 2}}));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 void CausalConv1dOp::build(OpBuilder &b, OperationState &state, Value x,
                            Value weight, Value bias, Value initialState,
-                           Activation activation, Value lengths) {
+                           Activation activation, Value lengths,
+                           Value out) {
   int64_t width = dimOf(weight, 0);
   int64_t tail = ShapedType::isDynamic(width) ? width : width - 1;
-  Type stateType = RankedTensorType::get({dimOf(x, 0), tail, dimOf(x, 2)},
+  auto stateType = RankedTensorType::get({dimOf(x, 0), tail, dimOf(x, 2)},
                                          b.getF32Type());
-  build(b, state, sequenceLike(x, elementOf(x)), stateType, x, weight, bias,
-        initialState, lengths,
+  Destinations d(b, state.location);
+  d.sequence(out, sequenceLike(x, elementOf(x)), dimsOf(x));
+  d.state(initialState, stateType, {{x, 0}, {weight, 0, -1}, {x, 2}});
+  build(b, state, out.getType(), initialState.getType(), x, weight, bias,
+        lengths, out, initialState,
         ActivationAttr::get(b.getContext(), activation));
 }
 
@@ -1022,19 +1161,19 @@ LogicalResult WindowedAttentionOp::verify() {
 LogicalResult
 WindowedAttentionOp::reifyResultShapes(OpBuilder &b,
                                        ReifiedRankedShapedTypeDims &shapes) {
-  shapes.push_back(reifySizes(
-      b, getLoc(), getO(),
-      {{getQ(), 0}, {getQ(), 1}, {getQ(), 2}, {getV(), 3}}));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 void WindowedAttentionOp::build(OpBuilder &b, OperationState &state,
                                 Value q, Value k, Value v,
                                 std::optional<int64_t> window,
                                 std::optional<float> scale, bool qkNorm,
-                                Value keyMask) {
-  build(b, state, tensorOf({{q, 0}, {q, 1}, {q, 2}, {v, 3}}, elementOf(q)), q,
-        k, v, keyMask, window ? b.getI64IntegerAttr(*window) : IntegerAttr(),
+                                Value keyMask, Value out) {
+  Destinations d(b, state.location);
+  d.sequence(out, tensorOf({{q, 0}, {q, 1}, {q, 2}, {v, 3}}, elementOf(q)),
+             {{q, 0}, {q, 1}, {q, 2}, {v, 3}});
+  build(b, state, out.getType(), q, k, v, keyMask, out,
+        window ? b.getI64IntegerAttr(*window) : IntegerAttr(),
         scale ? b.getF32FloatAttr(*scale) : FloatAttr(), qkNorm);
 }
 
@@ -1145,8 +1284,7 @@ LogicalResult LayerNormOp::verify() {
 LogicalResult
 LayerNormOp::reifyResultShapes(OpBuilder &b,
                                ReifiedRankedShapedTypeDims &shapes) {
-  shapes.push_back(reifyLike(b, getLoc(), getResult(), getInput()));
-  return success();
+  return reifyFromInits(*this, b, shapes);
 }
 
 LogicalResult RmsNormOp::verify() {
@@ -1156,6 +1294,19 @@ LogicalResult RmsNormOp::verify() {
 
 LogicalResult RmsNormOp::reifyResultShapes(OpBuilder &b,
                                            ReifiedRankedShapedTypeDims &shapes) {
-  shapes.push_back(reifyLike(b, getLoc(), getResult(), getInput()));
-  return success();
+  return reifyFromInits(*this, b, shapes);
+}
+
+void LayerNormOp::build(OpBuilder &b, OperationState &state, Value input,
+                        Value weight, Value bias, float epsilon) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value out = emptyDestination(b, state.location, type, dimsOf(input));
+  build(b, state, type, input, weight, bias, out, b.getF32FloatAttr(epsilon));
+}
+
+void RmsNormOp::build(OpBuilder &b, OperationState &state, Value input,
+                      Value weight, float epsilon) {
+  auto type = cast<RankedTensorType>(input.getType());
+  Value out = emptyDestination(b, state.location, type, dimsOf(input));
+  build(b, state, type, input, weight, out, b.getF32FloatAttr(epsilon));
 }

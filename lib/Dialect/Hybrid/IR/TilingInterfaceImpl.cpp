@@ -262,6 +262,17 @@ TilingDesc describeNorm(NormOp op) {
 TilingDesc describe(LayerNormOp op) { return describeNorm(op); }
 TilingDesc describe(RmsNormOp op) { return describeNorm(op); }
 
+/// The table of `op` with its destinations sliced like their results.
+template <typename OpTy>
+TilingDesc describeOp(OpTy op) {
+  TilingDesc d = describe(op);
+  auto dps = cast<DestinationStyleOpInterface>(op.getOperation());
+  for (OpOperand &init : dps.getDpsInitsMutable())
+    d.operands[init.getOperandNumber()] =
+        d.results[dps.getTiedOpResult(&init).getResultNumber()];
+  return d;
+}
+
 //===----------------------------------------------------------------------===//
 // Slicing by the tables
 //===----------------------------------------------------------------------===//
@@ -404,13 +415,13 @@ template <typename OpTy>
 struct HybridTilingModel
     : public TilingInterface::ExternalModel<HybridTilingModel<OpTy>, OpTy> {
   SmallVector<IteratorType> getLoopIteratorTypes(Operation *op) const {
-    return describe(cast<OpTy>(op)).iterators;
+    return describeOp(cast<OpTy>(op)).iterators;
   }
 
   SmallVector<Range> getIterationDomain(Operation *op, OpBuilder &b) const {
     OpBuilder::InsertionGuard g(b);
     b.setInsertionPoint(op);
-    TilingDesc d = describe(cast<OpTy>(op));
+    TilingDesc d = describeOp(cast<OpTy>(op));
     SmallVector<Range> domain;
     for (unsigned l = 0; l < d.iterators.size(); ++l)
       domain.push_back(Range{b.getIndexAttr(0), loopSize(b, op->getLoc(), d, l),
@@ -424,7 +435,7 @@ struct HybridTilingModel
                                       ArrayRef<OpFoldResult> sizes,
                                       SmallVector<OpFoldResult> &resultOffsets,
                                       SmallVector<OpFoldResult> &resultSizes) const {
-    TilingDesc d = describe(cast<OpTy>(op));
+    TilingDesc d = describeOp(cast<OpTy>(op));
     resultOffsets.clear();
     resultSizes.clear();
     tileOf(b, op->getLoc(), d, op->getResult(resultNumber), /*ownResult=*/true,
@@ -438,7 +449,7 @@ struct HybridTilingModel
                          ArrayRef<OpFoldResult> offsets,
                          ArrayRef<OpFoldResult> sizes) const {
     Location loc = op->getLoc();
-    TilingDesc d = describe(cast<OpTy>(op));
+    TilingDesc d = describeOp(cast<OpTy>(op));
     if (offsets.size() != d.iterators.size() ||
         sizes.size() != d.iterators.size())
       return op->emitOpError("tile has ")
@@ -483,7 +494,7 @@ struct HybridTilingModel
       ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes,
       SmallVectorImpl<OpFoldResult> &domOff,
       SmallVectorImpl<OpFoldResult> &domSz) const {
-    TilingDesc d = describe(cast<OpTy>(op));
+    TilingDesc d = describeOp(cast<OpTy>(op));
     return domainFromTile(b, op->getLoc(), d, op->getResult(resultNumber),
                           d.results[resultNumber], offsets, sizes, domOff,
                           domSz);
@@ -506,7 +517,7 @@ struct HybridTilingModel
       ArrayRef<SmallVector<OpFoldResult>> allSizes,
       SmallVectorImpl<OpFoldResult> &domOff,
       SmallVectorImpl<OpFoldResult> &domSz) const {
-    TilingDesc d = describe(cast<OpTy>(op));
+    TilingDesc d = describeOp(cast<OpTy>(op));
     if (operandNumbers.empty())
       return failure();
     for (auto [i, number] : llvm::enumerate(operandNumbers)) {

@@ -41,14 +41,6 @@ namespace mlir::hybrid {
 using namespace mlir;
 using namespace mlir::hybrid;
 
-/// A tensor type with `sizes` (static where constant) and `elt`.
-static RankedTensorType typeOf(ArrayRef<OpFoldResult> sizes, Type elt) {
-  SmallVector<int64_t> shape;
-  SmallVector<Value> dynamic;
-  dispatchIndexOpFoldResults(sizes, dynamic, shape);
-  return RankedTensorType::get(shape, elt);
-}
-
 /// clamp(lengths - start, 0, len) element-wise, in the lengths' type.
 static Value chunkLengths(OpBuilder &b, Location loc, Value lengths,
                           Value start, Value len) {
@@ -100,21 +92,12 @@ FailureOr<scf::ForOp> mlir::hybrid::chunkRecurrence(RewriterBase &rw,
   auto seqType = cast<RankedTensorType>(seqRes.getType());
   auto stateType = cast<RankedTensorType>(stateRes.getType());
   SmallVector<OpFoldResult> seqSizes = shapes[seqRes.getResultNumber()];
-  SmallVector<OpFoldResult> stateSizes = shapes[stateRes.getResultNumber()];
 
+  // The loop carries the state (starting from the op's initial state, its
+  // destination) and the sequence destination, which each chunk writes a
+  // slice of.
   Value state0 = op.getInitialStateValue();
-  if (!state0) {
-    Value empty =
-        tensor::EmptyOp::create(rw, loc, stateSizes, stateType.getElementType());
-    Value zero = arith::ConstantOp::create(
-        rw, loc, rw.getZeroAttr(stateType.getElementType()));
-    state0 = linalg::FillOp::create(rw, loc, ValueRange{zero}, ValueRange{empty})
-                 .getResult(0);
-  }
-  if (state0.getType() != stateType)
-    state0 = tensor::CastOp::create(rw, loc, stateType, state0);
-  Value yInit = tensor::EmptyOp::create(rw, loc, seqSizes,
-                                        seqType.getElementType());
+  Value yInit = op.getOutMutable().get();
   Value total = getValueOrCreateConstantIndexOp(
       rw, loc, tensor::getMixedSize(rw, loc, first, timeDim));
   Value zeroIdx = arith::ConstantIndexOp::create(rw, loc, 0);
@@ -158,6 +141,14 @@ FailureOr<scf::ForOp> mlir::hybrid::chunkRecurrence(RewriterBase &rw,
         Value lengths = op.getLengthsValue();
         if (lengths)
           lengths = chunkLengths(b, l, lengths, c0, len);
+        SmallVector<OpFoldResult> ySizes = seqSizes;
+        ySizes[timeDim] = lenOF;
+        SmallVector<OpFoldResult> yOff(seqType.getRank(), b.getIndexAttr(0));
+        yOff[timeDim] = c0;
+        SmallVector<OpFoldResult> yStrides(seqType.getRank(),
+                                           b.getIndexAttr(1));
+        Value yDest =
+            tensor::ExtractSliceOp::create(b, l, it[1], yOff, ySizes, yStrides);
         Operation *chunk = b.clone(*o);
         auto rec = cast<RecurrenceOpInterface>(chunk);
         for (auto [number, slice] : slices)
@@ -166,18 +157,14 @@ FailureOr<scf::ForOp> mlir::hybrid::chunkRecurrence(RewriterBase &rw,
         // added: set the state and lengths after the slices.
         if (lengths)
           rec.getLengthsMutable().assign(lengths);
-        rec.getInitialStateMutable().assign(it[0]);
-        SmallVector<OpFoldResult> ySizes = seqSizes;
-        ySizes[timeDim] = lenOF;
-        chunk->getResult(seqRes.getResultNumber())
-            .setType(typeOf(ySizes, seqType.getElementType()));
+        rec.getInitialStateMutable().set(it[0]);
+        rec.getOutMutable().set(yDest);
+        // Destination style: results take their destinations' types.
+        chunk->getResult(seqRes.getResultNumber()).setType(yDest.getType());
         chunk->getResult(stateRes.getResultNumber()).setType(stateType);
-        SmallVector<OpFoldResult> off(seqType.getRank(), b.getIndexAttr(0));
-        off[timeDim] = c0;
-        SmallVector<OpFoldResult> strides(seqType.getRank(), b.getIndexAttr(1));
         Value y = tensor::InsertSliceOp::create(
-            b, l, chunk->getResult(seqRes.getResultNumber()), it[1], off,
-            ySizes, strides);
+            b, l, chunk->getResult(seqRes.getResultNumber()), it[1], yOff,
+            ySizes, yStrides);
         scf::YieldOp::create(
             b, l, ValueRange{chunk->getResult(stateRes.getResultNumber()), y});
     }

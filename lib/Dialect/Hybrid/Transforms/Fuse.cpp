@@ -578,6 +578,10 @@ struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
     FrozenRewritePatternSet patterns = [&] {
       RewritePatternSet set(&getContext());
       populateHybridFusePatterns(set);
+      // Shape queries are not uses: `tensor.dim` of a producer's result
+      // becomes `tensor.dim` of its destination (a destination-style op's
+      // builder asks its first operand for the sizes of its destinations).
+      tensor::DimOp::getCanonicalizationPatterns(set, &getContext());
       return FrozenRewritePatternSet(std::move(set));
     }();
     // The folds first, on the generics as written (a gate's operand may be

@@ -33,14 +33,21 @@ def Hybrid_Dialect : Dialect {
       share one element type, and the sequence result has it too);
       parameters may be any of those three. Every op computes and
       accumulates in `f32`, and every recurrent state is `f32`.
-    * Every recurrence takes an optional initial state (zero when absent) and
-      returns its final state, so decode, chunked prefill and prefix caching
-      can carry state across calls.
+    * Every recurrence takes an initial state and returns its final state,
+      so decode, chunked prefill and prefix caching can carry state across
+      calls.
+    * The ops are in destination style (`DestinationStyleOpInterface`):
+      every result has a destination operand of its type. The sequence
+      result's destination (`outs(...)`) is only written; a recurrence's
+      final state is written into its initial state (`init(...)`), which
+      is read first, as a linalg reduction reads its `outs`. After
+      bufferization a decode step can therefore update its state in place.
     * The ops carry the projections' *outputs*, not the projections: dense
       layers stay in `linalg`, where upstream tiling and fusion act on them.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::tensor::TensorDialect"
   ];
   let useDefaultAttributePrinterParser = 1;

@@ -22,10 +22,15 @@ def Hybrid_RecurrenceOpInterface : OpInterface<"RecurrenceOpInterface"> {
     other: `state[t] = f(state[t-1], inputs[t])`, `out[t] = g(...)`. Its
     per-step operands and its sequence result share the time dimension
     (dimension 1: `[B, T, ...]`); the state before the first position is an
-    optional operand and the state after the last one is a result of the
+    operand and the state after the last one is a result of the
     same type, so the op over `[t0, t1)` followed by the op over `[t1, t2)`
     fed with the first one's final state equals the op over `[t0, t2)`. An
     optional `lengths` operand (`[B]`) stops each sequence early.
+
+    The ops are in destination style: the sequence result is written into
+    the `outs` operand (never read) and the final state into the initial
+    state (read first, then overwritten), so after bufferization a decode
+    step can update its state in place.
 
     Passes that split time (`hybrid-chunk`), carry states across calls
     (the stateful form) or fuse around recurrences use this interface
@@ -39,9 +44,14 @@ def Hybrid_RecurrenceOpInterface : OpInterface<"RecurrenceOpInterface"> {
       "The operands that hold one slice per position (time at getTimeDim()).",
       "::llvm::SmallVector<::mlir::OpOperand *>", "getPerStepOperands", (ins)>,
     InterfaceMethod<
-      "The state before the first position (empty when absent: zeros).",
-      "::mlir::MutableOperandRange", "getInitialStateMutable", (ins),
+      "The state before the first position, also the final state's "
+      "destination.",
+      "::mlir::OpOperand &", "getInitialStateMutable", (ins),
       [{ return $_op.getInitialStateMutable(); }]>,
+    InterfaceMethod<
+      "The destination of the sequence result (its contents are not read).",
+      "::mlir::OpOperand &", "getOutMutable", (ins),
+      [{ return $_op.getOutMutable(); }]>,
     InterfaceMethod<
       "The per-sequence lengths (empty when absent: every sequence is full).",
       "::mlir::MutableOperandRange", "getLengthsMutable", (ins),
@@ -56,10 +66,9 @@ def Hybrid_RecurrenceOpInterface : OpInterface<"RecurrenceOpInterface"> {
       [{ return $_op->getResult(1); }]>
   ];
   let extraSharedClassDeclaration = [{
-    /// The initial state, or null when the op starts from zeros.
+    /// The initial state (the final state's destination).
     ::mlir::Value getInitialStateValue() {
-      ::mlir::MutableOperandRange r = $_op.getInitialStateMutable();
-      return r.empty() ? ::mlir::Value() : r[0].get();
+      return $_op.getInitialStateMutable().get();
     }
     /// The lengths operand, or null.
     ::mlir::Value getLengthsValue() {

@@ -18,6 +18,7 @@ include "hybrid/Dialect/Hybrid/IR/HybridEnums.td"
 include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/RegionKindInterface.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -35,6 +36,7 @@ def Hybrid_Lengths : 1DTensorOf<[AnySignlessInteger, Index]>;
 defvar HybridRecurrenceTraits =
     !listconcat(HybridShapedOpTraits, [
       AttrSizedOperandSegments,
+      DeclareOpInterfaceMethods<DestinationStyleOpInterface>,
       DeclareOpInterfaceMethods<Hybrid_RecurrenceOpInterface>
     ]);
 
@@ -55,7 +57,7 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     h[t,c,n]  = exp(Δ[t,c] · A[c,n]) · h[t-1,c,n] + Δ[t,c] · B[t,g,n] · u[t,c]
     y[t,c]    = Σ_n h[t,c,n] · C[t,g,n]  +  D[c] · u[t,c]
     y[t,c]    = y[t,c] · silu(z[t,c])                        (when z is given)
-    h[-1]     = initial_state (zeros when absent);  final_state = h[T-1]
+    h[-1]     = initial_state;  final_state = h[T-1]
     ```
 
     `softplus(x) = max(x, 0) + log1p(exp(-|x|))` (the stable form). `A` is
@@ -75,6 +77,11 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     state is the state after the sequence's last position (the initial
     state for length 0).
 
+    Destination style: `y` is written into `outs(...)` (not read) and the
+    final state over `init(...)`, the initial state, which is read first
+    (pass a zero-filled tensor to start from zeros); after bufferization a
+    step can update its state in place.
+
     Example:
 
     ```mlir
@@ -82,7 +89,8 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
         delta(%dt : tensor<?x?x32xf32>) A(%A : tensor<32x16xf32>)
         B(%B : tensor<?x?x1x16xf32>) C(%C : tensor<?x?x1x16xf32>)
         D(%D : tensor<32xf32>) z(%z : tensor<?x?x32xf32>)
-        delta_bias(%db : tensor<32xf32>) delta_softplus
+        delta_bias(%db : tensor<32xf32>) init(%h0 : tensor<?x32x16xf32>)
+        delta_softplus outs(%y0 : tensor<?x?x32xf32>)
         -> tensor<?x?x32xf32>, tensor<?x32x16xf32>
     ```
   }];
@@ -95,8 +103,9 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     Optional<AnyRankedTensor>:$D,
     Optional<AnyRankedTensor>:$z,
     Optional<AnyRankedTensor>:$delta_bias,
-    Optional<AnyRankedTensor>:$initial_state,
     Optional<Hybrid_Lengths>:$lengths,
+    AnyRankedTensor:$out,
+    AnyRankedTensor:$initial_state,
     UnitAttr:$delta_softplus
   );
   let results = (outs AnyRankedTensor:$y, AnyRankedTensor:$final_state);
@@ -109,9 +118,9 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     (`D` `(` $D^ `:` type($D) `)`)?
     (`z` `(` $z^ `:` type($z) `)`)?
     (`delta_bias` `(` $delta_bias^ `:` type($delta_bias) `)`)?
-    (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    custom<ScanKeywords>($delta_softplus)
+    custom<ScanKeywords>($delta_softplus, $out, type($out))
     attr-dict `->` type($y) `,` type($final_state)
   }];
   let extraClassDeclaration = [{
@@ -128,7 +137,8 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     OpBuilder<(ins "::mlir::Value":$u, "::mlir::Value":$delta, "::mlir::Value":$A, "::mlir::Value":$B, "::mlir::Value":$C,
       CArg<"::mlir::Value", "{}">:$D, CArg<"::mlir::Value", "{}">:$z, CArg<"::mlir::Value", "{}">:$delta_bias, CArg<"::mlir::Value", "{}">:$initial_state,
       CArg<"bool", "true">:$delta_softplus,
-      CArg<"::mlir::Value", "{}">:$lengths)>
+      CArg<"::mlir::Value", "{}">:$lengths,
+      CArg<"::mlir::Value", "{}">:$out)>
   ];
   let hasVerifier = 1;
 }
@@ -157,7 +167,7 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     S[t]  = S[t-1] · diag(ω[t]) + (S[t-1] · a[t]) · b[t]ᵀ + v[t] · k[t]ᵀ
     o[t]  = S[t] · r'[t]
     ```
-    `S[-1] = initial_state` (zeros when absent); `final_state = S[T-1]`.
+    `S[-1] = initial_state`; `final_state = S[T-1]`.
 
     Shapes: `r`, `k`, `log_decay`, `a`, `b`: `[B, T, H, K]`; `v`:
     `[B, T, H, V]`; `bonus`: `[H, K]`; states `[B, H, V, K]` f32; result
@@ -169,13 +179,20 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     state is the state after the sequence's last position (the initial
     state for length 0).
 
+    Destination style: `y` is written into `outs(...)` (not read) and the
+    final state over `init(...)`, the initial state, which is read first
+    (pass a zero-filled tensor to start from zeros); after bufferization a
+    step can update its state in place.
+
     Example:
 
     ```mlir
     %o, %s = hybrid.wkv rwkv6 r(%r : tensor<1x?x4x64xf32>)
         k(%k : tensor<1x?x4x64xf32>) v(%v : tensor<1x?x4x64xf32>)
         log_decay(%w : tensor<1x?x4x64xf32>) bonus(%u : tensor<4x64xf32>)
-        scale 0.125 -> tensor<1x?x4x64xf32>, tensor<1x4x64x64xf32>
+        init(%s0 : tensor<1x4x64x64xf32>) scale 0.125
+        outs(%o0 : tensor<1x?x4x64xf32>)
+        -> tensor<1x?x4x64xf32>, tensor<1x4x64x64xf32>
     ```
   }];
   let arguments = (ins
@@ -187,8 +204,9 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     Optional<AnyRankedTensor>:$bonus,
     Optional<AnyRankedTensor>:$a,
     Optional<AnyRankedTensor>:$b,
-    Optional<AnyRankedTensor>:$initial_state,
     Optional<Hybrid_Lengths>:$lengths,
+    AnyRankedTensor:$out,
+    AnyRankedTensor:$initial_state,
     DefaultValuedAttr<F32Attr, "1.0f">:$scale
   );
   let results = (outs AnyRankedTensor:$o, AnyRankedTensor:$final_state);
@@ -201,17 +219,19 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     (`bonus` `(` $bonus^ `:` type($bonus) `)`)?
     (`a` `(` $a^ `:` type($a) `)`)?
     (`b` `(` $b^ `:` type($b) `)`)?
-    (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    custom<WkvKeywords>($scale)
+    custom<WkvKeywords>($scale, $out, type($out))
     attr-dict `->` type($o) `,` type($final_state)
   }];
   let builders = [
-    // Result types follow from the operands.
+    // Result types follow from the operands; a null destination is
+    // created (an empty tensor, a zero-filled initial state).
     OpBuilder<(ins "::mlir::hybrid::WkvVariant":$variant, "::mlir::Value":$r, "::mlir::Value":$k,
       "::mlir::Value":$v, "::mlir::Value":$log_decay, CArg<"::mlir::Value", "{}">:$bonus, CArg<"::mlir::Value", "{}">:$a, CArg<"::mlir::Value", "{}">:$b,
       CArg<"::mlir::Value", "{}">:$initial_state, CArg<"float", "1.0f">:$scale,
-      CArg<"::mlir::Value", "{}">:$lengths)>
+      CArg<"::mlir::Value", "{}">:$lengths,
+      CArg<"::mlir::Value", "{}">:$out)>
   ];
   let hasVerifier = 1;
 }
@@ -234,7 +254,7 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     e[t]  = v[t] - S' · k[t]               (prediction error, per value row)
     S[t]  = S' + (β[t] ⊙ e[t]) · k[t]ᵀ
     o[t]  = S[t] · q'[t]                   (read-out after the update)
-    S[-1] = initial_state (zeros when absent); final_state = S[T-1]
+    S[-1] = initial_state; final_state = S[T-1]
     ```
 
     Activations the op can apply itself (what `hybrid-fuse` folds in):
@@ -255,12 +275,18 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     Shapes: `q`, `k`: `[B, T, Hk, K]`; `v`: `[B, T, Hv, V]`; `log_decay`:
     `[B, T, Hv]`; states `[B, Hv, V, K]` f32; result `o`: `[B, T, Hv, V]`.
 
+    Destination style: `y` is written into `outs(...)` (not read) and the
+    final state over `init(...)`, the initial state, which is read first
+    (pass a zero-filled tensor to start from zeros); after bufferization a
+    step can update its state in place.
+
     Example (Gated DeltaNet, per-head beta):
 
     ```mlir
     %o, %s = hybrid.delta_rule q(%q : tensor<2x?x4x64xf32>)
         k(%k : tensor<2x?x4x64xf32>) v(%v : tensor<2x?x4x64xf32>)
         beta(%beta : tensor<2x?x4xf32>) log_decay(%g : tensor<2x?x4xf32>)
+        init(%s0 : tensor<2x4x64x64xf32>) outs(%o0 : tensor<2x?x4x64xf32>)
         -> tensor<2x?x4x64xf32>, tensor<2x4x64x64xf32>
     ```
   }];
@@ -272,8 +298,9 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     Optional<AnyRankedTensor>:$log_decay,
     Optional<AnyRankedTensor>:$decay_a_log,
     Optional<AnyRankedTensor>:$decay_bias,
-    Optional<AnyRankedTensor>:$initial_state,
     Optional<Hybrid_Lengths>:$lengths,
+    AnyRankedTensor:$out,
+    AnyRankedTensor:$initial_state,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$beta_sigmoid
   );
@@ -286,9 +313,9 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     (`log_decay` `(` $log_decay^ `:` type($log_decay) `)`)?
     (`decay_a_log` `(` $decay_a_log^ `:` type($decay_a_log) `)`)?
     (`decay_bias` `(` $decay_bias^ `:` type($decay_bias) `)`)?
-    (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    custom<DeltaKeywords>($scale, $beta_sigmoid)
+    custom<DeltaKeywords>($scale, $beta_sigmoid, $out, type($out))
     attr-dict `->` type($o) `,` type($final_state)
   }];
   let extraClassDeclaration = [{
@@ -304,11 +331,13 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     float getEffectiveScale();
   }];
   let builders = [
-    // Result types follow from the operands.
+    // Result types follow from the operands; a null destination is
+    // created (an empty tensor, a zero-filled initial state).
     OpBuilder<(ins "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v, "::mlir::Value":$beta, CArg<"::mlir::Value", "{}">:$log_decay,
       CArg<"::mlir::Value", "{}">:$initial_state,
       CArg<"std::optional<float>", "std::nullopt">:$scale,
-      CArg<"::mlir::Value", "{}">:$lengths)>
+      CArg<"::mlir::Value", "{}">:$lengths,
+      CArg<"::mlir::Value", "{}">:$out)>
   ];
   let hasVerifier = 1;
 }
@@ -330,7 +359,7 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     a[t]     = exp(log_a[t]);  m[t] = sqrt(-expm1(2 · log_a[t]))
     a[t] = 0, m[t] = 1                                  where reset[t]
     h[t]     = a[t] · h[t-1] + m[t] · gx[t] · x[t]
-    h[-1]    = initial_state (zeros when absent); final_state = h[T-1]
+    h[-1]    = initial_state; final_state = h[T-1]
     ```
 
     The core form takes the gate math done: `x` is the gated input
@@ -352,12 +381,18 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     state is the state after the sequence's last position (the initial
     state for length 0).
 
+    Destination style: `y` is written into `outs(...)` (not read) and the
+    final state over `init(...)`, the initial state, which is read first
+    (pass a zero-filled tensor to start from zeros); after bufferization a
+    step can update its state in place.
+
     Example:
 
     ```mlir
     %h, %s = hybrid.rg_lru x(%x : tensor<1x?x256xf32>)
         gate_x(%gx : tensor<1x?x256xf32>) gate_a(%ga : tensor<1x?x256xf32>)
-        a_param(%lambda : tensor<256xf32>)
+        a_param(%lambda : tensor<256xf32>) init(%h0 : tensor<1x256xf32>)
+        outs(%y0 : tensor<1x?x256xf32>)
         -> tensor<1x?x256xf32>, tensor<1x256xf32>
     ```
   }];
@@ -368,8 +403,9 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     Optional<AnyRankedTensor>:$a_param,
     Optional<AnyRankedTensor>:$log_a,
     Optional<AnyRankedTensor>:$reset,
-    Optional<AnyRankedTensor>:$initial_state,
     Optional<Hybrid_Lengths>:$lengths,
+    AnyRankedTensor:$out,
+    AnyRankedTensor:$initial_state,
     DefaultValuedAttr<F32Attr, "8.0f">:$c
   );
   let results = (outs AnyRankedTensor:$h, AnyRankedTensor:$final_state);
@@ -380,16 +416,18 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     (`a_param` `(` $a_param^ `:` type($a_param) `)`)?
     (`log_a` `(` $log_a^ `:` type($log_a) `)`)?
     (`reset` `(` $reset^ `:` type($reset) `)`)?
-    (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    custom<LruKeywords>($c)
+    custom<LruKeywords>($c, $out, type($out))
     attr-dict `->` type($h) `,` type($final_state)
   }];
   let builders = [
-    // Result types follow from the operands.
+    // Result types follow from the operands; a null destination is
+    // created (an empty tensor, a zero-filled initial state).
     OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$gate_x, "::mlir::Value":$gate_a, "::mlir::Value":$a_param,
       CArg<"::mlir::Value", "{}">:$reset, CArg<"::mlir::Value", "{}">:$initial_state, CArg<"float", "8.0f">:$c,
-      CArg<"::mlir::Value", "{}">:$lengths)>
+      CArg<"::mlir::Value", "{}">:$lengths,
+      CArg<"::mlir::Value", "{}">:$out)>
   ];
   let extraClassDeclaration = [{
     /// The core form (SPEC.md section 8): `x` is the already-gated input
@@ -398,7 +436,8 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
                                   ::mlir::Value xGated, ::mlir::Value logA,
                                   ::mlir::Value reset = {},
                                   ::mlir::Value initialState = {},
-                                  ::mlir::Value lengths = {});
+                                  ::mlir::Value lengths = {},
+                                  ::mlir::Value out = {});
   }];
   let hasVerifier = 1;
 }
@@ -424,7 +463,7 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     z[t]  = σ(input_gates[t, H:2H]  + hh[t, H:2H])
     n[t]  = tanh(input_gates[t, 2H:3H] + r[t] ⊙ hh[t, 2H:3H])
     h[t]  = (1 - z[t]) ⊙ n[t] + z[t] ⊙ h[t-1]
-    h[-1] = initial_state (zeros when absent); final_state = h[T-1]
+    h[-1] = initial_state; final_state = h[T-1]
     ```
 
     Axon has only `b_hn`: pass `hidden_bias = [0, 0, b_hn]` (its `b_r`,
@@ -439,11 +478,17 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     state is the state after the sequence's last position (the initial
     state for length 0).
 
+    Destination style: `y` is written into `outs(...)` (not read) and the
+    final state over `init(...)`, the initial state, which is read first
+    (pass a zero-filled tensor to start from zeros); after bufferization a
+    step can update its state in place.
+
     Example:
 
     ```mlir
     %h, %s = hybrid.gru input_gates(%xg : tensor<2x?x48xf32>)
         hidden_weight(%wh : tensor<16x48xf32>) hidden_bias(%bh : tensor<48xf32>)
+        init(%h0 : tensor<2x16xf32>) outs(%y0 : tensor<2x?x16xf32>)
         -> tensor<2x?x16xf32>, tensor<2x16xf32>
     ```
   }];
@@ -451,23 +496,27 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     AnyRankedTensor:$input_gates,
     AnyRankedTensor:$hidden_weight,
     Optional<AnyRankedTensor>:$hidden_bias,
-    Optional<AnyRankedTensor>:$initial_state,
-    Optional<Hybrid_Lengths>:$lengths
+    Optional<Hybrid_Lengths>:$lengths,
+    AnyRankedTensor:$out,
+    AnyRankedTensor:$initial_state
   );
   let results = (outs AnyRankedTensor:$h, AnyRankedTensor:$final_state);
   let assemblyFormat = [{
     `input_gates` `(` $input_gates `:` type($input_gates) `)`
     `hidden_weight` `(` $hidden_weight `:` type($hidden_weight) `)`
     (`hidden_bias` `(` $hidden_bias^ `:` type($hidden_bias) `)`)?
-    (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
+    `outs` `(` $out `:` type($out) `)`
     attr-dict `->` type($h) `,` type($final_state)
   }];
   let builders = [
-    // Result types follow from the operands.
+    // Result types follow from the operands; a null destination is
+    // created (an empty tensor, a zero-filled initial state).
     OpBuilder<(ins "::mlir::Value":$input_gates, "::mlir::Value":$hidden_weight, CArg<"::mlir::Value", "{}">:$hidden_bias,
       CArg<"::mlir::Value", "{}">:$initial_state,
-      CArg<"::mlir::Value", "{}">:$lengths)>
+      CArg<"::mlir::Value", "{}">:$lengths,
+      CArg<"::mlir::Value", "{}">:$out)>
   ];
   let hasVerifier = 1;
 }
@@ -507,11 +556,18 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     state is the state after the sequence's last position (the initial
     state for length 0).
 
+    Destination style: `y` is written into `outs(...)` (not read) and the
+    final state over `init(...)`, the initial state, which is read first
+    (pass a zero-filled tensor to start from zeros); after bufferization a
+    step can update its state in place.
+
     Example:
 
     ```mlir
     %y, %tail = hybrid.causal_conv1d x(%x : tensor<1x?x64xf32>)
-        weight(%w : tensor<4x64xf32>) bias(%b : tensor<64xf32>) activation silu
+        weight(%w : tensor<4x64xf32>) bias(%b : tensor<64xf32>)
+        init(%tail0 : tensor<1x3x64xf32>) activation silu
+        outs(%y0 : tensor<1x?x64xf32>)
         -> tensor<1x?x64xf32>, tensor<1x3x64xf32>
     ```
   }];
@@ -519,8 +575,9 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     AnyRankedTensor:$x,
     AnyRankedTensor:$weight,
     Optional<AnyRankedTensor>:$bias,
-    Optional<AnyRankedTensor>:$initial_state,
     Optional<Hybrid_Lengths>:$lengths,
+    AnyRankedTensor:$out,
+    AnyRankedTensor:$initial_state,
     DefaultValuedAttr<Hybrid_ActivationAttr, "::mlir::hybrid::Activation::none">:$activation
   );
   let results = (outs AnyRankedTensor:$y, AnyRankedTensor:$final_state);
@@ -528,17 +585,19 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     `x` `(` $x `:` type($x) `)`
     `weight` `(` $weight `:` type($weight) `)`
     (`bias` `(` $bias^ `:` type($bias) `)`)?
-    (`init` `(` $initial_state^ `:` type($initial_state) `)`)?
+    `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    custom<ConvKeywords>($activation)
+    custom<ConvKeywords>($activation, $out, type($out))
     attr-dict `->` type($y) `,` type($final_state)
   }];
   let builders = [
-    // Result types follow from the operands.
+    // Result types follow from the operands; a null destination is
+    // created (an empty tensor, a zero-filled initial state).
     OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$weight, CArg<"::mlir::Value", "{}">:$bias, CArg<"::mlir::Value", "{}">:$initial_state,
       CArg<"::mlir::hybrid::Activation",
            "::mlir::hybrid::Activation::none">:$activation,
-      CArg<"::mlir::Value", "{}">:$lengths)>
+      CArg<"::mlir::Value", "{}">:$lengths,
+      CArg<"::mlir::Value", "{}">:$out)>
   ];
   let hasVerifier = 1;
 }
@@ -548,7 +607,10 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
 //===----------------------------------------------------------------------===//
 
 def Hybrid_WindowedAttentionOp
-    : Hybrid_Op<"windowed_attention", HybridShapedOpTraits> {
+    : Hybrid_Op<"windowed_attention",
+                !listconcat(HybridShapedOpTraits,
+                            [DeclareOpInterfaceMethods<
+                                 DestinationStyleOpInterface>])> {
   let summary = "Causal sliding-window multi-head attention with GQA";
   let description = [{
     Causal sliding-window attention (SPEC.md 4.7), per batch element and
@@ -584,7 +646,8 @@ def Hybrid_WindowedAttentionOp
     ```mlir
     %o = hybrid.windowed_attention q(%q : tensor<1x?x8x64xf32>)
         k(%k : tensor<1x?x2x64xf32>) v(%v : tensor<1x?x2x64xf32>)
-        window 512 qk_norm -> tensor<1x?x8x64xf32>
+        window 512 qk_norm outs(%o0 : tensor<1x?x8x64xf32>)
+        -> tensor<1x?x8x64xf32>
     ```
   }];
   let arguments = (ins
@@ -592,6 +655,7 @@ def Hybrid_WindowedAttentionOp
     AnyRankedTensor:$k,
     AnyRankedTensor:$v,
     Optional<AnyRankedTensor>:$key_mask,
+    AnyRankedTensor:$out,
     OptionalAttr<I64Attr>:$window,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$qk_norm
@@ -602,7 +666,7 @@ def Hybrid_WindowedAttentionOp
     `k` `(` $k `:` type($k) `)`
     `v` `(` $v `:` type($v) `)`
     (`key_mask` `(` $key_mask^ `:` type($key_mask) `)`)?
-    custom<AttentionKeywords>($window, $scale, $qk_norm)
+    custom<AttentionKeywords>($window, $scale, $qk_norm, $out, type($out))
     attr-dict `->` type($o)
   }];
   let extraClassDeclaration = [{
@@ -611,12 +675,14 @@ def Hybrid_WindowedAttentionOp
     float getEffectiveScale();
   }];
   let builders = [
-    // The result type follows from the operands.
+    // The result type follows from the operands; a null destination is
+    // created (an empty tensor).
     OpBuilder<(ins "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v,
       CArg<"std::optional<int64_t>", "std::nullopt">:$window,
       CArg<"std::optional<float>", "std::nullopt">:$scale,
       CArg<"bool", "false">:$qk_norm,
-      CArg<"::mlir::Value", "{}">:$key_mask)>
+      CArg<"::mlir::Value", "{}">:$key_mask,
+      CArg<"::mlir::Value", "{}">:$out)>
   ];
   let hasVerifier = 1;
 }
@@ -659,8 +725,8 @@ def Hybrid_GatedParallelOp : Hybrid_Op<"gated_parallel", [
       ^bb0(%x: tensor<1x?x64xf32>):
         %xg = ... : tensor<1x?x192xf32>
         %h, %s = hybrid.gru input_gates(%xg : tensor<1x?x192xf32>)
-            hidden_weight(%wh : tensor<64x192xf32>)
-            -> tensor<1x?x64xf32>, tensor<1x64xf32>
+            hidden_weight(%wh : tensor<64x192xf32>) init(%h0 : tensor<1x64xf32>)
+            outs(%y0 : tensor<1x?x64xf32>) -> tensor<1x?x64xf32>, tensor<1x64xf32>
         hybrid.yield %h, %s : tensor<1x?x64xf32>, tensor<1x64xf32>
       } attention {
       ^bb0(%x: tensor<1x?x64xf32>):
@@ -709,7 +775,11 @@ def Hybrid_YieldOp : Hybrid_Op<"yield", [
 //===----------------------------------------------------------------------===//
 
 class Hybrid_NormOp<string mnemonic, list<Trait> traits = []>
-    : Hybrid_Op<mnemonic, !listconcat(HybridShapedOpTraits, traits)> {
+    : Hybrid_Op<mnemonic,
+                !listconcat(HybridShapedOpTraits,
+                            [DeclareOpInterfaceMethods<
+                                 DestinationStyleOpInterface>],
+                            traits)> {
   let results = (outs AnyRankedTensor:$result);
   let hasVerifier = 1;
 }
@@ -729,22 +799,29 @@ def Hybrid_LayerNormOp : Hybrid_NormOp<"layer_norm", [AttrSizedOperandSegments]>
 
     ```mlir
     %y = hybrid.layer_norm %x weight(%g : tensor<64xf32>)
-        bias(%b : tensor<64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+        bias(%b : tensor<64xf32>) outs(%y0 : tensor<2x?x64xf32>)
+        : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
     ```
   }];
   let arguments = (ins
     AnyRankedTensor:$input,
     Optional<AnyRankedTensor>:$weight,
     Optional<AnyRankedTensor>:$bias,
+    AnyRankedTensor:$out,
     DefaultValuedAttr<F32Attr, "1.0e-5f">:$epsilon
   );
   let assemblyFormat = [{
     $input
     (`weight` `(` $weight^ `:` type($weight) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
-    custom<NormKeywords>($epsilon)
+    custom<NormKeywords>($epsilon, $out, type($out))
     attr-dict `:` type($input) `->` type($result)
   }];
+  let builders = [
+    // The result has the input's type; the destination is a tensor.empty.
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
+      "::mlir::Value":$bias, "float":$epsilon)>
+  ];
 }
 
 def Hybrid_RmsNormOp : Hybrid_NormOp<"rms_norm"> {
@@ -763,20 +840,26 @@ def Hybrid_RmsNormOp : Hybrid_NormOp<"rms_norm"> {
 
     ```mlir
     %y = hybrid.rms_norm %x weight(%w : tensor<64xf32>) epsilon 1.0e-6
-        : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
+        outs(%y0 : tensor<2x?x64xf32>) : tensor<2x?x64xf32> -> tensor<2x?x64xf32>
     ```
   }];
   let arguments = (ins
     AnyRankedTensor:$input,
     Optional<AnyRankedTensor>:$weight,
+    AnyRankedTensor:$out,
     DefaultValuedAttr<F32Attr, "1.0e-5f">:$epsilon
   );
   let assemblyFormat = [{
     $input
     (`weight` `(` $weight^ `:` type($weight) `)`)?
-    custom<NormKeywords>($epsilon)
+    custom<NormKeywords>($epsilon, $out, type($out))
     attr-dict `:` type($input) `->` type($result)
   }];
+  let builders = [
+    // The result has the input's type; the destination is a tensor.empty.
+    OpBuilder<(ins "::mlir::Value":$input, "::mlir::Value":$weight,
+      "float":$epsilon)>
+  ];
 }
 
 #endif // HYBRID_DIALECT_HYBRID_IR_HYBRIDOPS_TD

@@ -46,6 +46,34 @@ def HybridExportFunctions : Pass<"hybrid-export-functions", "::mlir::ModuleOp"> 
   ];
 }
 
+def HybridProtectArguments
+    : Pass<"hybrid-protect-arguments", "::mlir::ModuleOp"> {
+  let summary = "Make the tensor arguments of public functions read-only "
+                "for bufferization";
+  let description = [{
+    The hybrid ops are in destination style, and a recurrence writes its
+    final state over its initial state. When that initial state is an
+    argument of the function, one-shot bufferization would update the
+    caller's buffer in place (function arguments are writable by default).
+    This pass marks every tensor argument of every public function that
+    does not say otherwise `bufferization.writable = false`, so that such
+    ops bufferize out of place and a caller's inputs are never modified.
+
+    An argument the caller donates keeps an explicit
+    `bufferization.writable = true` (for example a decode state that is
+    meant to be updated in place); private functions are left alone, since
+    one-shot bufferization sees all of their callers.
+
+    ```mlir
+    func.func @step(%x: tensor<1x1x64xf32>, %h: tensor<1x64x16xf32>)
+    // becomes
+    func.func @step(%x: tensor<1x1x64xf32> {bufferization.writable = false},
+                    %h: tensor<1x64x16xf32> {bufferization.writable = false})
+    ```
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def HybridTileAndVectorize
     : Pass<"hybrid-tile-and-vectorize", "::mlir::func::FuncOp"> {
   let summary = "Tile the top-level linalg ops into parallel tiles and vectorize";
