@@ -539,7 +539,7 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
 
     Inputs before the sequence (`t - (K-1) + j < 0`) come from
     `initial_state`, the previous call's last `K-1` inputs `[B, K-1, C]`,
-    **oldest first** (zeros when absent). `final_state` holds the last `K-1`
+    **oldest first** (zeros for a fresh sequence). `final_state` holds the last `K-1`
     inputs of the concatenation `[initial_state; x]`, so chaining calls over
     consecutive chunks gives the result of one call over the whole sequence.
     `bias` is optional (zero when absent).
