@@ -210,22 +210,21 @@ struct Emit {
   /// variable-length batch leaves positions unwritten (the op overwrites
   /// all of it otherwise).
   Value outputInit(Value dest, Value lengths) {
-    if (!lengths)
-      return dest;
-    Type elt = getElementTypeOrSelf(dest.getType());
-    Value z = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
-    return linalg::FillOp::create(b, loc, ValueRange{z}, ValueRange{dest})
-        .getResult(0);
+    return lengths ? zeroFill(dest) : dest;
   }
 
   Value empty(ArrayRef<OpFoldResult> sizes, Type elt) {
     return tensor::EmptyOp::create(b, loc, sizes, elt);
   }
-  Value zerosOf(ArrayRef<OpFoldResult> sizes, Type elt) {
-    Value e = empty(sizes, elt);
+  /// `dest` filled with zeros.
+  Value zeroFill(Value dest) {
+    Type elt = getElementTypeOrSelf(dest.getType());
     Value z = arith::ConstantOp::create(b, loc, b.getZeroAttr(elt));
-    return linalg::FillOp::create(b, loc, ValueRange{z}, ValueRange{e})
+    return linalg::FillOp::create(b, loc, ValueRange{z}, ValueRange{dest})
         .getResult(0);
+  }
+  Value zerosOf(ArrayRef<OpFoldResult> sizes, Type elt) {
+    return zeroFill(empty(sizes, elt));
   }
   Value zeros(ArrayRef<OpFoldResult> sizes) { return zerosOf(sizes, f32()); }
 

@@ -393,39 +393,25 @@ SmallVector<OpOperand *> CausalConv1dOp::getPerStepOperands() {
 // DestinationStyleOpInterface: the destinations are the last operands
 //===----------------------------------------------------------------------===//
 
-/// The last `n` operands of `op` (its destinations: declared last in ODS).
-static MutableOperandRange lastOperands(Operation *op, unsigned n) {
-  return MutableOperandRange(op, op->getNumOperands() - n, n);
-}
-
-// Recurrences: (outs, initial_state) for (sequence, final_state).
-MutableOperandRange SsmScanOp::getDpsInitsMutable() {
-  return lastOperands(*this, 2);
-}
-MutableOperandRange WkvOp::getDpsInitsMutable() {
-  return lastOperands(*this, 2);
-}
-MutableOperandRange DeltaRuleOp::getDpsInitsMutable() {
-  return lastOperands(*this, 2);
-}
-MutableOperandRange RgLruOp::getDpsInitsMutable() {
-  return lastOperands(*this, 2);
-}
-MutableOperandRange GruOp::getDpsInitsMutable() {
-  return lastOperands(*this, 2);
-}
-MutableOperandRange CausalConv1dOp::getDpsInitsMutable() {
-  return lastOperands(*this, 2);
-}
-MutableOperandRange WindowedAttentionOp::getDpsInitsMutable() {
-  return lastOperands(*this, 1);
-}
-MutableOperandRange LayerNormOp::getDpsInitsMutable() {
-  return lastOperands(*this, 1);
-}
-MutableOperandRange RmsNormOp::getDpsInitsMutable() {
-  return lastOperands(*this, 1);
-}
+/// Every op declares its destinations last in ODS, one per result: (outs,
+/// initial_state) for a recurrence's (sequence, final_state), `outs` for the
+/// others.
+#define HYBRID_DESTINATIONS_ARE_LAST(OpTy)                                     \
+  MutableOperandRange OpTy::getDpsInitsMutable() {                             \
+    Operation *op = getOperation();                                            \
+    return MutableOperandRange(op, op->getNumOperands() - op->getNumResults(), \
+                               op->getNumResults());                           \
+  }
+HYBRID_DESTINATIONS_ARE_LAST(SsmScanOp)
+HYBRID_DESTINATIONS_ARE_LAST(WkvOp)
+HYBRID_DESTINATIONS_ARE_LAST(DeltaRuleOp)
+HYBRID_DESTINATIONS_ARE_LAST(RgLruOp)
+HYBRID_DESTINATIONS_ARE_LAST(GruOp)
+HYBRID_DESTINATIONS_ARE_LAST(CausalConv1dOp)
+HYBRID_DESTINATIONS_ARE_LAST(WindowedAttentionOp)
+HYBRID_DESTINATIONS_ARE_LAST(LayerNormOp)
+HYBRID_DESTINATIONS_ARE_LAST(RmsNormOp)
+#undef HYBRID_DESTINATIONS_ARE_LAST
 
 //===----------------------------------------------------------------------===//
 // Verification helpers
