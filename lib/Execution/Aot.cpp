@@ -11,6 +11,7 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -81,7 +82,8 @@ struct GlobalBuilder {
 static FailureOr<LLVM::LLVMFuncOp> addTrampoline(OpBuilder &b, ModuleOp module,
                                                  StringRef name, StringRef func,
                                                  unsigned numArgs,
-                                                 StringRef expected) {
+                                                 StringRef expected,
+                                                 StringRef role = {}) {
   MLIRContext *ctx = module.getContext();
   Location loc = module.getLoc();
   std::string cifaceName = ("_mlir_ciface_" + func).str();
@@ -97,7 +99,7 @@ static FailureOr<LLVM::LLVMFuncOp> addTrampoline(OpBuilder &b, ModuleOp module,
   Type ptr = LLVM::LLVMPointerType::get(ctx);
   auto type = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx), {ptr});
   auto trampoline =
-      LLVM::LLVMFuncOp::create(b, loc, (name + "_" + func).str(), type);
+      LLVM::LLVMFuncOp::create(b, loc, (name + "_" + (role.empty() ? func : role)).str(), type);
   OpBuilder::InsertionGuard guard(b);
   Block *entry = trampoline.addEntryBlock(b);
   b.setInsertionPointToStart(entry);
@@ -156,7 +158,7 @@ static LLVM::GlobalOp addInfoArray(OpBuilder &b, GlobalBuilder &g,
 
 LogicalResult
 mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
-                                 const ModelSpec &spec,
+                                 StringRef forwardFunc, const ModelSpec &spec,
                                  ArrayRef<WeightInfo> weights,
                                  ArrayRef<WeightInfo> states) {
   MLIRContext *ctx = module.getContext();
@@ -169,7 +171,8 @@ mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
   std::string forwardArgs =
       "input + " + std::to_string(weights.size()) + " weights + output";
   FailureOr<LLVM::LLVMFuncOp> forward = addTrampoline(
-      b, module, name, "forward", weights.size() + 2, forwardArgs);
+      b, module, name, forwardFunc, weights.size() + 2, forwardArgs,
+      "forward");
   if (failed(forward))
     return failure();
   // The stateful functions: (input, lengths, weights..., states...,
@@ -231,6 +234,58 @@ mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
     d = LLVM::InsertValueOp::create(b, loc, d, f, int64_t(i));
   LLVM::ReturnOp::create(b, loc, d);
   return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Exported symbols
+//===----------------------------------------------------------------------===//
+
+void mlir::hybrid::internalizeSymbols(ModuleOp module,
+                                      ArrayRef<std::string> exported) {
+  llvm::StringSet<> keep;
+  for (const std::string &name : exported)
+    keep.insert(name);
+  MLIRContext *ctx = module.getContext();
+  auto internal = LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal);
+  for (Operation &op : module.getBody()->getOperations()) {
+    if (auto fn = dyn_cast<LLVM::LLVMFuncOp>(op)) {
+      if (!fn.isExternal() && !keep.contains(fn.getSymName()))
+        fn.setLinkageAttr(internal);
+    } else if (auto global = dyn_cast<LLVM::GlobalOp>(op)) {
+      bool defined = global.getValueOrNull() ||
+                     !global.getInitializerRegion().empty();
+      if (defined && !keep.contains(global.getSymName()))
+        global.setLinkageAttr(internal);
+    }
+  }
+}
+
+FailureOr<std::vector<std::string>>
+mlir::hybrid::exportFunctionsAs(ModuleOp module, StringRef prefix) {
+  std::vector<std::string> exported;
+  SmallVector<std::pair<LLVM::LLVMFuncOp, std::string>> renames;
+  constexpr StringLiteral cifacePrefix = "_mlir_ciface_";
+  for (auto fn : module.getOps<LLVM::LLVMFuncOp>()) {
+    if (fn.isExternal() || !fn.getSymName().starts_with(cifacePrefix))
+      continue;
+    std::string name =
+        (prefix + "_" + fn.getSymName().drop_front(cifacePrefix.size())).str();
+    if (Operation *clash = module.lookupSymbol(name); clash && clash != fn)
+      return fn.emitError() << "cannot export '" << fn.getSymName()
+                            << "' as '" << name
+                            << "': the module already defines that symbol "
+                               "(choose another --model-name)";
+    renames.emplace_back(fn, name);
+  }
+  for (auto &[fn, name] : renames) {
+    if (failed(SymbolTable::replaceAllSymbolUses(
+            fn, StringAttr::get(module.getContext(), name), module)))
+      return fn.emitError("cannot rename ") << fn.getSymName();
+    fn.setSymName(name);
+    exported.push_back(name);
+  }
+  internalizeSymbols(module, exported);
+  return exported;
 }
 
 //===----------------------------------------------------------------------===//
@@ -440,38 +495,181 @@ void mlir::hybrid::writeModelHeader(llvm::raw_ostream &os, StringRef name,
      << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
 }
 
-void mlir::hybrid::writeFunctionsHeader(llvm::raw_ostream &os,
-                                        StringRef name, ModuleOp exported) {
-  os << "/* " << name << ".h: generated by hybrid-compile. Do not edit.\n"
-     << " *\n"
-     << " * Every argument is a strided memref descriptor passed by pointer:\n"
-     << " * {allocated, aligned, offset, sizes[rank], strides[rank]}; outputs\n"
-     << " * are trailing arguments the caller allocates.\n */\n"
-     << "#ifndef " << guard(name) << "\n#define " << guard(name) << "\n\n"
-     << "#include <stdint.h>\n\n"
-     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
-  std::set<int64_t> ranks;
-  for (auto fn : exported.getOps<func::FuncOp>())
-    for (Type t : fn.getArgumentTypes())
-      if (auto s = dyn_cast<ShapedType>(t))
-        ranks.insert(s.getRank());
-  for (int64_t r : ranks)
-    os << "typedef struct { float *allocated; float *aligned; int64_t offset;"
-       << (r ? " int64_t sizes[" + std::to_string(r) + "]; int64_t strides[" +
-                   std::to_string(r) + "];"
-             : std::string())
-       << " } hybrid_memref_" << r << "d;\n";
-  os << "\n";
+namespace {
+/// How one argument of an exported function appears in C.
+struct CArgument {
+  std::string name;
+  /// The C parameter type: `hybrid_memref_3d *`, `int64_t`, ...
+  std::string type;
+  std::string shape; // "[1, ?, 3] f32"
+  bool output = false;
+};
+
+/// The C type of an element or scalar: (type, suffix of the descriptor's
+/// name). i1 is a byte in memory (uint8_t) and a bool by value.
+std::optional<std::pair<std::string, std::string>> cType(Type t,
+                                                         bool inMemory) {
+  if (t.isF32())
+    return std::make_pair(std::string("float"), std::string());
+  if (t.isF64())
+    return std::make_pair(std::string("double"), std::string("_f64"));
+  if (t.isF16() || t.isBF16())
+    return std::make_pair(std::string("uint16_t"),
+                          t.isF16() ? std::string("_f16")
+                                    : std::string("_bf16"));
+  if (t.isIndex())
+    return std::make_pair(std::string("int64_t"), std::string("_index"));
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    unsigned w = i.getWidth();
+    if (w == 1)
+      return std::make_pair(std::string(inMemory ? "uint8_t" : "bool"),
+                            std::string("_i1"));
+    if (w == 8 || w == 16 || w == 32 || w == 64)
+      return std::make_pair(
+          std::string(i.isUnsigned() ? "uint" : "int") + std::to_string(w) +
+              "_t",
+          (i.isUnsigned() ? "_ui" : "_i") + std::to_string(w));
+  }
+  return std::nullopt;
+}
+
+bool isCKeyword(StringRef name) {
+  static const char *const keywords[] = {
+      "auto",     "bool",   "break",    "case",     "char",    "class",
+      "const",    "continue", "default", "delete",  "do",      "double",
+      "else",     "enum",   "extern",   "false",    "float",   "for",
+      "goto",     "if",     "inline",   "int",      "long",    "new",
+      "operator", "private", "public",  "register", "restrict", "return",
+      "short",    "signed", "sizeof",   "static",   "struct",  "switch",
+      "template", "this",   "true",     "typedef",  "union",   "unsigned",
+      "void",     "volatile", "while"};
+  return llvm::is_contained(keywords, name);
+}
+
+/// `name` as a C identifier, unique among `used`.
+std::string cIdentifier(StringRef name, unsigned index,
+                        llvm::StringSet<> &used) {
+  std::string id;
+  for (char c : name)
+    id += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  if (id.empty() || std::isdigit(static_cast<unsigned char>(id[0])))
+    id = "arg" + std::to_string(index);
+  if (isCKeyword(id))
+    id += "_";
+  std::string unique = id;
+  for (unsigned n = 2; used.contains(unique); ++n)
+    unique = id + "_" + std::to_string(n);
+  used.insert(unique);
+  return unique;
+}
+
+std::string shapeString(ArrayRef<int64_t> shape, StringRef element) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape))
+    s += (i ? ", " : "") +
+         (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d));
+  return s + "] " + element.str();
+}
+} // namespace
+
+LogicalResult mlir::hybrid::writeFunctionsHeader(llvm::raw_ostream &os,
+                                                 StringRef name,
+                                                 ModuleOp exported) {
+  // Describe every exported function first: an argument C cannot express
+  // is an error, not a header that does not compile.
+  struct CFunction {
+    std::string symbol;
+    std::string irName;
+    std::vector<CArgument> args;
+  };
+  std::vector<CFunction> functions;
+  std::set<std::tuple<int64_t, std::string, std::string>> descriptors;
+  bool needsBool = false;
   for (auto fn : exported.getOps<func::FuncOp>()) {
     if (!fn.isPublic() || fn.isExternal())
       continue;
-    os << "void _mlir_ciface_" << fn.getName() << "(";
+    CFunction cfn{(name + "_" + fn.getName()).str(), fn.getName().str(), {}};
+    llvm::StringSet<> used;
     for (auto [i, t] : llvm::enumerate(fn.getArgumentTypes())) {
-      auto s = dyn_cast<ShapedType>(t);
-      os << (i ? ", " : "") << "hybrid_memref_" << (s ? s.getRank() : 0)
-         << "d *arg" << i;
+      CArgument arg;
+      auto label = fn.getArgAttrOfType<StringAttr>(i, "hybrid.weight");
+      arg.name = cIdentifier(label ? label.getValue() : StringRef(), i, used);
+      arg.output = label && isa<BaseMemRefType>(t) &&
+                   label.getValue().starts_with("output");
+      if (auto shaped = dyn_cast<ShapedType>(t)) {
+        if (!shaped.hasRank())
+          return fn.emitError()
+                 << "argument " << i << " (" << t
+                 << ") is unranked: a C header can only declare ranked "
+                    "buffers";
+        auto element = cType(shaped.getElementType(), /*inMemory=*/true);
+        if (!element)
+          return fn.emitError()
+                 << "argument " << i << " has element type "
+                 << shaped.getElementType() << ", which has no C type";
+        std::string elementName;
+        llvm::raw_string_ostream(elementName) << shaped.getElementType();
+        descriptors.insert(
+            {shaped.getRank(), element->second, element->first});
+        arg.type = "hybrid_memref_" + std::to_string(shaped.getRank()) + "d" +
+                   element->second + " *";
+        arg.shape = shapeString(shaped.getShape(), elementName);
+      } else {
+        auto scalar = cType(t, /*inMemory=*/false);
+        if (!scalar)
+          return fn.emitError() << "argument " << i << " has type " << t
+                                << ", which has no C type";
+        needsBool |= scalar->first == "bool";
+        arg.type = scalar->first + " ";
+        llvm::raw_string_ostream(arg.shape) << t << " (by value)";
+      }
+      cfn.args.push_back(std::move(arg));
     }
-    os << ");\n";
+    functions.push_back(std::move(cfn));
   }
-  os << "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+
+  os << "/* " << name << ".h: generated by hybrid-compile. Do not edit.\n"
+     << " *\n"
+     << " * Each buffer argument is a memref descriptor passed by pointer:\n"
+     << " * {allocated, aligned, offset, sizes[rank], strides[rank]}. The\n"
+     << " * buffers must be contiguous and row-major, starting at `aligned`:\n"
+     << " * the compiled code reads the sizes, and takes offset 0 and\n"
+     << " * row-major strides whatever the descriptor says. The caller owns\n"
+     << " * every buffer; outputs are the trailing arguments the call writes.\n"
+     << " * Link the object or shared library (and libomp for parallel code).\n"
+     << " */\n"
+     << "#ifndef " << guard(name) << "\n#define " << guard(name) << "\n\n"
+     << "#include <stdint.h>\n";
+  if (needsBool)
+    os << "#ifndef __cplusplus\n#include <stdbool.h>\n#endif\n";
+  os << "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
+  for (auto &[rank, suffix, element] : descriptors) {
+    std::string tag = "hybrid_memref_" + std::to_string(rank) + "d" + suffix;
+    std::string macro = "HYBRID_MEMREF_" + std::to_string(rank) + "D" +
+                        llvm::StringRef(suffix).upper() + "_DEFINED";
+    os << "#ifndef " << macro << "\n#define " << macro << "\n"
+       << "typedef struct " << tag << " {\n"
+       << "  " << element << " *allocated;\n"
+       << "  " << element << " *aligned;\n"
+       << "  int64_t offset;\n";
+    if (rank)
+      os << "  int64_t sizes[" << rank << "];\n"
+         << "  int64_t strides[" << rank << "];\n";
+    os << "} " << tag << ";\n#endif\n\n";
+  }
+  for (const CFunction &fn : functions) {
+    os << "/** @" << fn.irName << "\n";
+    for (const CArgument &a : fn.args)
+      os << " *   " << (a.output ? "out " : "in  ") << a.name << " "
+         << a.shape << "\n";
+    os << " */\n"
+       << "void " << fn.symbol << "(";
+    for (auto [i, a] : llvm::enumerate(fn.args))
+      os << (i ? ", " : "") << a.type << a.name;
+    if (fn.args.empty())
+      os << "void";
+    os << ");\n\n";
+  }
+  os << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  return success();
 }

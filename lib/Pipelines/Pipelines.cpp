@@ -115,6 +115,9 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   // private layer function's state argument, updated in place): clone ->
   // alloc + copy.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Copies between strided views as loops, not calls of the C runner
+  // utilities' memrefCopy (compiled code links nothing of MLIR's).
+  pm.addNestedPass<func::FuncOp>(createHybridExpandStridedCopies());
 
   // linalg -> loops (parallel where the iterators are), math -> polynomials,
   // vector -> 1-D vectors and loops.

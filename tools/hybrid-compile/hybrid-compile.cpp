@@ -17,6 +17,9 @@
 #include "hybrid/Frontend/ModelSpec.h"
 #include "hybrid/Frontend/ModelSummary.h"
 
+#include "mlir/AsmParser/AsmParser.h"
+#include "mlir/AsmParser/AsmParserState.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -31,6 +34,7 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -99,8 +103,9 @@ cl::opt<Target> target("target", cl::desc("Code generation target"),
                        cl::init(Target::Cpu), cl::cat(outputCat));
 cl::opt<std::string> modelName(
     "model-name",
-    cl::desc("C name of the model: symbols <name>_model, <name>_forward "
-             "(default: the preset, else 'model')"),
+    cl::desc("C name of the model, the prefix of every symbol it exports: "
+             "<name>_model for a spec, <name>_<function> for a .mlir file "
+             "(default: the preset, else 'model'; the .mlir file's name)"),
     cl::value_desc("name"), cl::cat(outputCat));
 cl::opt<int64_t> vectorWidth("vector-width",
                              cl::desc("Lanes of the recurrences' tiles"),
@@ -171,6 +176,10 @@ int writeOutput(llvm::function_ref<void(llvm::raw_ostream &)> write) {
   return 0;
 }
 
+/// Like openOutputFile, but refuses to write object code to a terminal.
+bool binaryToTerminal() {
+  return outputFile == "-" && llvm::outs().is_displayed();
+}
 
 bool needsLowering() {
   return emit == Emit::Llvm || emit == Emit::Asm || emit == Emit::Obj ||
@@ -249,6 +258,49 @@ int emitLowered(ModuleOp module) {
   return 0;
 }
 
+bool isIdentifier(StringRef n) {
+  return !n.empty() && !std::isdigit(static_cast<unsigned char>(n[0])) &&
+         llvm::all_of(n, [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+         });
+}
+
+/// Parses a .mlir file and names the arguments of its functions after the
+/// source's SSA names (`hybrid.weight`, unless already set), which the C
+/// header uses.
+OwningOpRef<ModuleOp> parseNamingArguments(llvm::SourceMgr &sourceMgr,
+                                           MLIRContext &context) {
+  Block block;
+  AsmParserState state;
+  ParserConfig config(&context);
+  if (failed(parseAsmSourceFile(sourceMgr, &block, config, &state)))
+    return {};
+  for (Operation &top : block)
+    top.walk([&](func::FuncOp fn) {
+      if (fn.isExternal())
+        return;
+      const AsmParserState::BlockDefinition *def =
+          state.getBlockDef(&fn.getBody().front());
+      if (!def)
+        return;
+      for (auto [i, arg] : llvm::enumerate(def->arguments)) {
+        if (i >= fn.getNumArguments() || fn.getArgAttr(i, "hybrid.weight"))
+          continue;
+        StringRef text(arg.loc.Start.getPointer(),
+                       arg.loc.End.getPointer() - arg.loc.Start.getPointer());
+        text.consume_front("%");
+        if (!text.empty())
+          fn.setArgAttr(i, "hybrid.weight",
+                        StringAttr::get(&context, text));
+      }
+    });
+  const llvm::MemoryBuffer *buffer =
+      sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID());
+  return detail::constructContainerOpForParserIfNecessary<ModuleOp>(
+      &block, &context,
+      FileLineColLoc::get(&context, buffer->getBufferIdentifier(), 0, 0));
+}
+
 int compileMlirFile(MLIRContext &context) {
   if (describe)
     return fail("--describe needs a model spec (a .json file or "
@@ -260,25 +312,38 @@ int compileMlirFile(MLIRContext &context) {
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
-  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module = parseNamingArguments(sourceMgr, context);
   if (!module)
     return 1;
   if (emit == Emit::Manifest)
     return fail("--emit=weights-manifest needs a model spec");
+  std::string name = modelName;
+  if (name.empty()) {
+    // The file's name, as a C identifier.
+    StringRef stem = llvm::sys::path::stem(inputFile);
+    for (char c : stem)
+      name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
+      name = "kernels_" + name;
+  } else if (!isIdentifier(name)) {
+    return fail("--model-name '" + name + "' is not a C identifier");
+  }
   if (emit == Emit::Header) {
     PassManager pm(&context);
     pm.addPass(hybrid::createHybridExportFunctions());
     if (failed(pm.run(*module)))
       return 1;
-    std::string name = modelName.empty() ? std::string("functions")
-                                         : std::string(modelName);
-    return writeOutput([&](llvm::raw_ostream &os) {
-      hybrid::writeFunctionsHeader(os, name, *module);
-    });
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    if (failed(hybrid::writeFunctionsHeader(os, name, *module)))
+      return 1;
+    return writeOutput([&](llvm::raw_ostream &out) { out << text; });
   }
   if (!needsLowering())
     return writeOutput([&](llvm::raw_ostream &os) { module->print(os); });
   if (failed(lower(*module)))
+    return 1;
+  if (emit != Emit::Mlir && failed(hybrid::exportFunctionsAs(*module, name)))
     return 1;
   return emitLowered(*module);
 }
@@ -358,12 +423,6 @@ int compileSpec(MLIRContext &context) {
   std::string name = !modelName.empty() ? std::string(modelName)
                      : spec->preset  ? presetName(*spec->preset).str()
                                      : std::string("model");
-  auto isIdentifier = [](StringRef n) {
-    return !n.empty() && !std::isdigit(static_cast<unsigned char>(n[0])) &&
-           llvm::all_of(n, [](char c) {
-             return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-           });
-  };
   if (!isIdentifier(name))
     return fail("--model-name '" + name + "' is not a C identifier");
   if (emit == Emit::Manifest)
@@ -389,10 +448,12 @@ int compileSpec(MLIRContext &context) {
   if (emit == Emit::Mlir && compileTo == Phase::HybridOpt)
     return writeOutput(
         [&](llvm::raw_ostream &os) { model.module->print(os); });
-  if (emit != Emit::Mlir &&
-      failed(hybrid::addModelDescriptor(*model.module, name, *spec,
-                                        model.weights, states)))
-    return 1;
+  if (emit != Emit::Mlir) {
+    if (failed(hybrid::addModelDescriptor(*model.module, name, funcName,
+                                          *spec, model.weights, states)))
+      return 1;
+    hybrid::internalizeSymbols(*model.module, {name + "_model"});
+  }
   return emitLowered(*model.module);
 }
 } // namespace
@@ -418,6 +479,9 @@ int main(int argc, char **argv) {
       "  hybrid-compile FILE.mlir --emit=shared -o kernels.so\n");
   if (seqLenOpt < 0)
     return fail("--seq-len must be positive");
+  if (emit == Emit::Obj && binaryToTerminal())
+    return fail("refusing to write an object file to a terminal: give -o "
+                "FILE (or redirect the output)");
 
   DialectRegistry registry;
   registerFrontendDialects(registry);

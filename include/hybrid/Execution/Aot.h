@@ -34,15 +34,31 @@ namespace mlir::hybrid {
 
 /// Adds, to a module already lowered to the LLVM dialect, the model
 /// descriptor `<name>_model` (a hybrid_model_desc, see hybrid_runtime.h)
-/// and the trampoline `<name>_forward(void **descriptors)` it points to.
-/// With `states` (the stateful form's, from buildStatefulModel), the module
-/// also holds the exported `prefill` and `step` functions, and the
-/// descriptor lists the states and points to their trampolines.
+/// and the trampoline `<name>_forward(void **descriptors)` it points to,
+/// which calls the exported `forwardFunc`. With `states` (the stateful
+/// form's, from buildStatefulModel), the module also holds the exported
+/// `prefill` and `step` functions, and the descriptor lists the states and
+/// points to their trampolines. Only `<name>_model` is meant to be exported
+/// (internalizeSymbols).
 LogicalResult addModelDescriptor(ModuleOp module, llvm::StringRef name,
+                                 llvm::StringRef forwardFunc,
                                  const frontend::ModelSpec &spec,
                                  llvm::ArrayRef<frontend::WeightInfo> weights,
                                  llvm::ArrayRef<frontend::WeightInfo> states =
                                      {});
+
+/// Gives every function and global an LLVM-dialect module defines internal
+/// linkage, except those named in `exported`: a model artifact exports only
+/// names that carry its model name, so several models (and an application
+/// with its own `forward`) link into one program. Declarations stay
+/// external.
+void internalizeSymbols(ModuleOp module, llvm::ArrayRef<std::string> exported);
+
+/// For a compiled .mlir module (LLVM dialect, after hybrid-export-functions):
+/// renames each C entry point `_mlir_ciface_<f>` to `<prefix>_<f>` and
+/// internalizes everything else. Returns the exported names.
+FailureOr<std::vector<std::string>> exportFunctionsAs(ModuleOp module,
+                                                      llvm::StringRef prefix);
 
 /// LLVM's -O3 module pipeline for `tm` (null: the host's defaults), minus
 /// CalledValuePropagation: it only annotates indirect calls (compiled
@@ -73,10 +89,15 @@ void writeModelHeader(llvm::raw_ostream &os, llvm::StringRef name,
                       llvm::ArrayRef<frontend::WeightInfo> weights,
                       llvm::ArrayRef<frontend::WeightInfo> states = {});
 
-/// The C header of a compiled .mlir module: one `_mlir_ciface_<f>`
-/// declaration per exported function (memref descriptors by pointer).
-void writeFunctionsHeader(llvm::raw_ostream &os, llvm::StringRef name,
-                          ModuleOp exported);
+/// The C header of a compiled .mlir module (after hybrid-export-functions):
+/// one `<name>_<f>` declaration per exported function, with a descriptor
+/// struct per (rank, element type) of its buffers, scalars by value, the
+/// arguments named by their `hybrid.weight` attributes (hybrid-compile sets
+/// them from the source's SSA names), and a comment listing which are
+/// inputs and which outputs, with their shapes. Fails on an argument C
+/// cannot express (unranked buffers, vectors, complex numbers).
+LogicalResult writeFunctionsHeader(llvm::raw_ostream &os,
+                                   llvm::StringRef name, ModuleOp exported);
 
 } // namespace mlir::hybrid
 

@@ -11,7 +11,7 @@ int main(void) {
   hybrid_memref_3d X = {x, x, 0, {1, 5, 3}, {15, 3, 1}};
   hybrid_memref_2d W = {w, w, 0, {2, 3}, {3, 1}};
   hybrid_memref_3d Y = {y, y, 0, {1, 5, 3}, {15, 3, 1}};
-  _mlir_ciface_conv(&X, &W, &Y);
+  kernels_conv(&X, &W, &Y);
   for (int t = 0; t < 5; ++t)
     for (int c = 0; c < 3; ++c) {
       float prev = t > 0 ? x[(t - 1) * 3 + c] : 0.0f;

@@ -46,6 +46,30 @@ def HybridExportFunctions : Pass<"hybrid-export-functions", "::mlir::ModuleOp"> 
   ];
 }
 
+def HybridExpandStridedCopies : Pass<"hybrid-expand-strided-copies"> {
+  let summary = "Turn memref copies between strided buffers into linalg.copy";
+  let description = [{
+    `memref.copy` between two contiguous buffers becomes a `memcpy` in the
+    LLVM lowering; between strided views (a tile of a state, a column slice
+    of an output) it becomes a call of `memrefCopy`, a generic function of
+    MLIR's C runner utilities that walks any rank element by element. A
+    compiled model should not need that library (a shared library must load
+    on its own) and the copy is better compiled for its shapes: this pass
+    rewrites every `memref.copy` whose source or target is not contiguous
+    into a `linalg.copy` of the same buffers, which the rest of the pipeline
+    lowers to loops like any other linalg op. Copies between contiguous
+    buffers are left to the `memcpy` lowering.
+
+    ```mlir
+    memref.copy %tile, %slice : memref<4x8xf32> to memref<4x8xf32, strided<[64, 1], offset: ?>>
+    // becomes
+    linalg.copy ins(%tile : memref<4x8xf32>)
+                outs(%slice : memref<4x8xf32, strided<[64, 1], offset: ?>>)
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def HybridProtectArguments
     : Pass<"hybrid-protect-arguments", "::mlir::ModuleOp"> {
   let summary = "Make the tensor arguments of public functions read-only "
