@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/Aot.h"
+#include "hybrid/Runtime/hybrid_runtime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -193,13 +194,14 @@ mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
   LLVM::GlobalOp weightArray = addInfoArray(b, g, name, "weights", weights);
   LLVM::GlobalOp stateArray = addInfoArray(b, g, name, "states", states);
 
-  // The descriptor (hybrid_model_desc): {name, embed_dim, hidden_size,
-  // seq_len, sequence_output, num_weights, weights, forward, num_states,
-  // states, prefill, step}.
+  // The descriptor (hybrid_model_desc): {magic, abi_version, name,
+  // embed_dim, hidden_size, seq_len, sequence_output, num_weights, weights,
+  // forward, num_states, states, prefill, step}.
   LLVM::GlobalOp modelName = g.string(name, name);
   Type i64 = b.getI64Type(), i32 = b.getI32Type();
   auto descType = LLVM::LLVMStructType::getLiteral(
-      ctx, {ptr, i64, i64, i64, i32, i32, ptr, ptr, i32, ptr, ptr, ptr});
+      ctx, {i32, i32, ptr, i64, i64, i64, i32, i32, ptr, ptr, i32, ptr, ptr,
+            ptr});
   auto desc = LLVM::GlobalOp::create(b, loc, descType, true,
                                      LLVM::Linkage::External,
                                      (name + "_model").str(), Attribute());
@@ -217,6 +219,8 @@ mlir::hybrid::addModelDescriptor(ModuleOp module, StringRef name,
     return LLVM::AddressOfOp::create(b, loc, cast<LLVM::LLVMFuncOp>(symbol));
   };
   SmallVector<Value> fields{
+      cst(i32, HYBRID_MODEL_MAGIC),
+      cst(i32, HYBRID_ABI_VERSION),
       addressOf(modelName),
       cst(i64, spec.embedDim),
       cst(i64, spec.hiddenSize),

@@ -107,6 +107,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   Reader in{data, size};
   sequenceOutput = in.byte() & 1;
   hybrid_model_desc desc{};
+  desc.magic = HYBRID_MODEL_MAGIC;
+  desc.abi_version = HYBRID_ABI_VERSION;
   desc.name = "fuzz";
   desc.embed_dim = kEmbed;
   desc.hidden_size = kHidden;

@@ -29,6 +29,8 @@ void noForward(void **) {}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   hybrid_model_desc desc{};
+  desc.magic = HYBRID_MODEL_MAGIC;
+  desc.abi_version = HYBRID_ABI_VERSION;
   desc.name = "fuzz";
   desc.embed_dim = 2;
   desc.hidden_size = 2;

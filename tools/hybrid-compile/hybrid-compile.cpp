@@ -12,6 +12,7 @@
 
 #include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
 #include "hybrid/Execution/Aot.h"
+#include "hybrid/Runtime/hybrid_runtime.h"
 #include "hybrid/Frontend/ModelBuilder.h"
 #include "hybrid/Pipelines/Pipelines.h"
 #include "hybrid/Frontend/ModelSpec.h"
@@ -462,7 +463,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   mlir::hybrid::installOutOfMemoryExit("hybrid-compile");
   cl::SetVersionPrinter([](llvm::raw_ostream &os) {
-    os << "hybrid-compile " << HYBRID_VERSION << " (LLVM/MLIR "
+    os << "hybrid-compile " << HYBRID_VERSION << " (runtime ABI "
+       << HYBRID_ABI_VERSION << ", LLVM/MLIR "
        << LLVM_VERSION_STRING << ")\n";
   });
   // --mlir-print-ir-after-all, --mlir-print-ir-before=..., --mlir-timing

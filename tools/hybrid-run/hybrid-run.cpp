@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/CompiledModel.h"
+#include "hybrid/Reference/SpecBridge.h"
 #include "hybrid/Execution/Safetensors.h"
 #include "hybrid/Frontend/ModelSpec.h"
 #include "hybrid/Frontend/ModelSummary.h"
@@ -202,7 +203,7 @@ loadWeights(const ModelSpec &spec, const std::vector<WeightInfo> &infos) {
   std::vector<hybrid_weight_info> info;
   for (const WeightInfo &w : infos)
     info.push_back({w.name.c_str(), int32_t(w.shape.size()), w.shape.data()});
-  hybrid_model_desc desc{"hybrid-run", spec.embedDim, spec.hiddenSize, 0, 0,
+  hybrid_model_desc desc{HYBRID_MODEL_MAGIC, HYBRID_ABI_VERSION, "hybrid-run", spec.embedDim, spec.hiddenSize, 0, 0,
                          int32_t(info.size()), info.data(), [](void **) {},
                          /*num_states=*/0, /*states=*/nullptr,
                          /*prefill=*/nullptr, /*step=*/nullptr};

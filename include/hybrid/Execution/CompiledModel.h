@@ -5,8 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // Frontend + hybrid-export-functions + --hybrid-cpu-pipeline + JIT: a model
-// spec in, a callable forward pass out. Also the bridge to the reference
-// model (the same spec, described to the reference's plain struct).
+// spec in, a callable forward pass out.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,7 +15,7 @@
 #include "hybrid/Execution/Jit.h"
 #include "hybrid/Frontend/ModelBuilder.h"
 #include "hybrid/Frontend/ModelSpec.h"
-#include "hybrid/Reference/Model.h"
+#include "hybrid/Support/HostTensor.h"
 
 #include "mlir/IR/MLIRContext.h"
 
@@ -123,13 +122,6 @@ private:
   /// Lengths of the last call (all T when the caller gave none).
   std::vector<int64_t> lengthsBuffer;
 };
-
-/// The spec described to the reference model.
-reference::ModelConfig referenceConfig(const frontend::ModelSpec &spec);
-
-/// Weights by name, for the reference model.
-reference::Weights namedWeights(const std::vector<frontend::WeightInfo> &info,
-                                const std::vector<HostTensor> &weights);
 
 } // namespace mlir::hybrid
 

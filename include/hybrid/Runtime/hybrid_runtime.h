@@ -30,6 +30,13 @@
 extern "C" {
 #endif
 
+/* The runtime's C API is what its shared library exports. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HYBRID_API __attribute__((visibility("default")))
+#else
+#define HYBRID_API
+#endif
+
 typedef enum hybrid_status {
   HYBRID_OK = 0,
   /** A null pointer, a non-positive size, or a buffer that is too small. */
@@ -43,8 +50,25 @@ typedef enum hybrid_status {
   HYBRID_OUT_OF_MEMORY = 5,
   /** A state of another model or batch size, or a model compiled without
    *  its stateful form (hybrid-compile --stateful). */
-  HYBRID_BAD_STATE = 6
+  HYBRID_BAD_STATE = 6,
+  /** The model descriptor was compiled for another version of this API
+   *  (or is not a Hybrid model): recompile the model. */
+  HYBRID_VERSION_MISMATCH = 7
 } hybrid_status;
+
+/** The version of the descriptor layout and calling conventions between
+ *  compiled models and this runtime. Every model descriptor records the
+ *  version it was compiled for; the runtime refuses any other. */
+#define HYBRID_ABI_VERSION 1
+/** The first field of every model descriptor ("HYBR" little-endian). */
+#define HYBRID_MODEL_MAGIC 0x52425948u
+
+/** The runtime's release ("0.2.0"). */
+HYBRID_API const char *hybrid_runtime_version(void);
+
+/** HYBRID_ABI_VERSION of the runtime the program linked (which may differ
+ *  from the header's when the runtime is a shared library). */
+HYBRID_API int32_t hybrid_runtime_abi_version(void);
 
 /** One weight tensor of a model (f32, row-major). */
 typedef struct hybrid_weight_info {
@@ -60,6 +84,10 @@ typedef void (*hybrid_forward_fn)(void **descriptors);
 
 /** What a compiled model is; emitted by hybrid-compile into the object. */
 typedef struct hybrid_model_desc {
+  /** HYBRID_MODEL_MAGIC and the HYBRID_ABI_VERSION the model was compiled
+   *  for: checked before anything else is read. */
+  uint32_t magic;
+  int32_t abi_version;
   const char *name;
   int64_t embed_dim;
   int64_t hidden_size;
@@ -84,45 +112,45 @@ typedef struct hybrid_model_desc {
 typedef struct hybrid_model hybrid_model;
 
 /** The message of the last failed call on this thread ("" if none). */
-const char *hybrid_last_error(void);
+HYBRID_API const char *hybrid_last_error(void);
 
 /** A model whose weights are read from a .safetensors file (F32 tensors,
  *  named as the model's weights; extra tensors are ignored). */
-hybrid_status hybrid_model_create_from_file(const hybrid_model_desc *desc,
-                                            const char *path,
-                                            hybrid_model **model);
+HYBRID_API hybrid_status hybrid_model_create_from_file(const hybrid_model_desc *desc,
+                                                       const char *path,
+                                                       hybrid_model **model);
 
 /** The same from the bytes of a .safetensors file in memory (copied: the
  *  caller may free them after the call). */
-hybrid_status hybrid_model_create_from_memory(const hybrid_model_desc *desc,
-                                              const void *data, size_t size,
-                                              hybrid_model **model);
+HYBRID_API hybrid_status hybrid_model_create_from_memory(const hybrid_model_desc *desc,
+                                                         const void *data, size_t size,
+                                                         hybrid_model **model);
 
 /** A model over caller-owned weight buffers, one per desc->weights entry, in
  *  that order; the buffers must outlive the model (they are not copied). */
-hybrid_status hybrid_model_create_from_buffers(const hybrid_model_desc *desc,
-                                               const float *const *buffers,
-                                               size_t num_buffers,
-                                               hybrid_model **model);
+HYBRID_API hybrid_status hybrid_model_create_from_buffers(const hybrid_model_desc *desc,
+                                                          const float *const *buffers,
+                                                          size_t num_buffers,
+                                                          hybrid_model **model);
 
 /** The output shape for a batch and sequence length: rank 2 or 3. */
-hybrid_status hybrid_model_output_shape(const hybrid_model *model,
-                                        int64_t batch, int64_t seq_len,
-                                        int64_t shape[3], int32_t *rank);
+HYBRID_API hybrid_status hybrid_model_output_shape(const hybrid_model *model,
+                                                   int64_t batch, int64_t seq_len,
+                                                   int64_t shape[3], int32_t *rank);
 
 /** Runs the forward pass on input [batch, seq_len, embed_dim] into output,
  *  which holds at least output_capacity floats. */
-hybrid_status hybrid_model_forward(const hybrid_model *model,
-                                   const float *input, int64_t batch,
-                                   int64_t seq_len, float *output,
-                                   size_t output_capacity);
+HYBRID_API hybrid_status hybrid_model_forward(const hybrid_model *model,
+                                              const float *input, int64_t batch,
+                                              int64_t seq_len, float *output,
+                                              size_t output_capacity);
 
 /** The weights of a model (for inspection): a pointer to weight `index`
  *  (desc->weights order), valid while the model lives. */
-hybrid_status hybrid_model_weight(const hybrid_model *model, int32_t index,
-                                  const float **data);
+HYBRID_API hybrid_status hybrid_model_weight(const hybrid_model *model, int32_t index,
+                                             const float **data);
 
-void hybrid_model_destroy(hybrid_model *model);
+HYBRID_API void hybrid_model_destroy(hybrid_model *model);
 
 /*===----------------------------------------------------------------------===*
  * Stateful inference (models compiled with hybrid-compile --stateful)
@@ -146,24 +174,24 @@ typedef struct hybrid_state hybrid_state;
 
 /** Bytes of the state of `batch` sequences (the tensors, not the double
  *  buffer the state also holds for the next state). */
-hybrid_status hybrid_state_size(const hybrid_model *model, int64_t batch,
-                                size_t *bytes);
+HYBRID_API hybrid_status hybrid_state_size(const hybrid_model *model, int64_t batch,
+                                           size_t *bytes);
 
 /** A state for `batch` sequences, at their start (zeros). */
-hybrid_status hybrid_state_create(const hybrid_model *model, int64_t batch,
-                                  hybrid_state **state);
+HYBRID_API hybrid_status hybrid_state_create(const hybrid_model *model, int64_t batch,
+                                             hybrid_state **state);
 
 /** Back to the start of every sequence. */
-hybrid_status hybrid_state_reset(hybrid_state *state);
+HYBRID_API hybrid_status hybrid_state_reset(hybrid_state *state);
 
 /** dst = src (same model and batch): snapshot and restore. */
-hybrid_status hybrid_state_copy(const hybrid_state *src, hybrid_state *dst);
+HYBRID_API hybrid_status hybrid_state_copy(const hybrid_state *src, hybrid_state *dst);
 
 /** The positions each sequence has consumed: `batch` values. */
-hybrid_status hybrid_state_positions(const hybrid_state *state,
-                                     int64_t *positions, size_t capacity);
+HYBRID_API hybrid_status hybrid_state_positions(const hybrid_state *state,
+                                                int64_t *positions, size_t capacity);
 
-void hybrid_state_destroy(hybrid_state *state);
+HYBRID_API void hybrid_state_destroy(hybrid_state *state);
 
 /** Continues every sequence of the state with input [batch, seq_len,
  *  embed_dim]. `lengths` (NULL: all seq_len) holds, per sequence, how many
@@ -172,19 +200,19 @@ void hybrid_state_destroy(hybrid_state *state);
  *  hybrid_model_output_shape says: [batch, seq_len, hidden] (zero past a
  *  sequence's length) or [batch, hidden] (each sequence's last position,
  *  zero if it consumed none). */
-hybrid_status hybrid_prefill(const hybrid_model *model, hybrid_state *state,
-                             const float *input, int64_t batch,
-                             int64_t seq_len, const int64_t *lengths,
-                             float *output, size_t output_capacity);
+HYBRID_API hybrid_status hybrid_prefill(const hybrid_model *model, hybrid_state *state,
+                                        const float *input, int64_t batch,
+                                        int64_t seq_len, const int64_t *lengths,
+                                        float *output, size_t output_capacity);
 
 /** One position per sequence: x [batch, embed_dim] -> output [batch,
  *  hidden], through the function compiled for one position. `active`
  *  (NULL: all) holds 1 for the sequences that advance and 0 for those that
  *  keep their state (their output is zero). */
-hybrid_status hybrid_step(const hybrid_model *model, hybrid_state *state,
-                          const float *x, int64_t batch,
-                          const int64_t *active, float *output,
-                          size_t output_capacity);
+HYBRID_API hybrid_status hybrid_step(const hybrid_model *model, hybrid_state *state,
+                                     const float *x, int64_t batch,
+                                     const int64_t *active, float *output,
+                                     size_t output_capacity);
 
 /** Calls a compiled function `fn` (descriptor pointers as the model's
  *  forward, prefill and step take them) so that its allocation failures
@@ -194,7 +222,7 @@ hybrid_status hybrid_step(const hybrid_model *model, hybrid_state *state,
  *  (a failed prefill or step leaves the state unchanged). A failure on an
  *  OpenMP worker thread, or inside a parallel region, cannot unwind: the
  *  runtime then prints a message and aborts. */
-hybrid_status hybrid_invoke_guarded(hybrid_forward_fn fn, void **args);
+HYBRID_API hybrid_status hybrid_invoke_guarded(hybrid_forward_fn fn, void **args);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/CompiledModel.h"
+#include "hybrid/Reference/SpecBridge.h"
 #include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
 #include "hybrid/Frontend/WeightInit.h"
 #include "../PipelineVariant.h"

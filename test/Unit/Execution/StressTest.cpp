@@ -20,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "hybrid/Execution/CompiledModel.h"
+#include "hybrid/Reference/SpecBridge.h"
 #include "hybrid/Frontend/WeightInit.h"
 
 #include <gtest/gtest.h>

@@ -59,6 +59,8 @@ void oomForward(void **) {
 
 hybrid_model_desc desc(hybrid_forward_fn fn, bool stateful) {
   hybrid_model_desc d{};
+  d.magic = HYBRID_MODEL_MAGIC;
+  d.abi_version = HYBRID_ABI_VERSION;
   d.name = "hostile";
   d.embed_dim = 4;
   d.hidden_size = 4;
@@ -264,3 +266,36 @@ TEST(HostileInput, EscapedTensorNamesAreDecoded) {
 }
 
 } // namespace
+
+// A descriptor compiled for another runtime ABI, or memory that is not a
+// descriptor at all, is refused before any other field is read, with a
+// status and a message that say what to do; nothing is created.
+TEST(HostileInput, DescriptorsOfAnotherAbiAreRefused) {
+  EXPECT_EQ(hybrid_runtime_abi_version(), HYBRID_ABI_VERSION);
+  EXPECT_STRNE(hybrid_runtime_version(), "");
+  float w[4] = {1, 2, 3, 4};
+  const float *buffers[] = {w};
+
+  hybrid_model_desc newer = desc(okForward, false);
+  newer.abi_version = HYBRID_ABI_VERSION + 1;
+  hybrid_model *m = nullptr;
+  EXPECT_EQ(hybrid_model_create_from_buffers(&newer, buffers, 1, &m),
+            HYBRID_VERSION_MISMATCH);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_NE(std::string(hybrid_last_error())
+                .find("compiled for runtime ABI version " +
+                      std::to_string(HYBRID_ABI_VERSION + 1)),
+            std::string::npos)
+      << hybrid_last_error();
+
+  // An older descriptor began with its name pointer: no magic number.
+  hybrid_model_desc garbage = desc(okForward, false);
+  garbage.magic = 0x1234;
+  EXPECT_EQ(hybrid_model_create_from_file(&garbage, "/nonexistent", &m),
+            HYBRID_VERSION_MISMATCH);
+  EXPECT_EQ(m, nullptr);
+  EXPECT_NE(std::string(hybrid_last_error())
+                .find("not a Hybrid model descriptor"),
+            std::string::npos)
+      << hybrid_last_error();
+}
