@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools
   clang-22 lld-22 libomp-22-dev libclang-rt-22-dev
-  ninja-build ccache cmake libgtest-dev libgmock-dev python3
+  ninja-build ccache cmake libgtest-dev libgmock-dev python3 pkgconf
 )
 
 missing=()

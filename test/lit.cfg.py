@@ -37,6 +37,11 @@ config.substitutions.append(("%hybrid_include", os.path.join(config.hybrid_src_r
 config.substitutions.append(("%hybrid_runtime", os.path.join(config.hybrid_obj_root, "lib", "Runtime", "libhybrid_runtime.a")))
 config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
 config.substitutions.append(("%python", "python3"))
+# Application projects built against an installed prefix (test/Install).
+config.substitutions.append(("%host_c_compiler", config.host_cc))
+config.substitutions.append(("%cmake", shutil.which("cmake") or "cmake"))
+if shutil.which("pkg-config"):
+    config.available_features.add("pkg-config")
 
 # Optional features: what a GPU-less machine can still check.
 _cuda_root = next((os.environ[v] for v in ("CUDA_HOME", "CUDA_ROOT", "CUDA_PATH")
