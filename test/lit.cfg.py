@@ -37,6 +37,13 @@ config.substitutions.append(("%hybrid_include", os.path.join(config.hybrid_src_r
 config.substitutions.append(("%hybrid_runtime", os.path.join(config.hybrid_obj_root, "lib", "Runtime", "libhybrid_runtime.a")))
 config.substitutions.append(("%llvm_lib_dir", config.llvm_lib_dir))
 config.substitutions.append(("%python", "python3"))
+config.substitutions.append(("%host_cxx", (config.host_cxx + " " + config.host_sanitizer_flags).strip()))
+# C++ programs built on Hybrid's libraries (examples/build_ops.cpp).
+import subprocess
+_llvm_config = os.path.join(config.llvm_tools_dir, "llvm-config")
+if os.path.exists(_llvm_config):
+    config.substitutions.append(("%llvm_cxxflags", subprocess.run(
+        [_llvm_config, "--cxxflags"], capture_output=True, text=True).stdout.strip()))
 # Application projects built against an installed prefix (test/Install).
 config.substitutions.append(("%host_c_compiler", config.host_cc))
 config.substitutions.append(("%cmake", shutil.which("cmake") or "cmake"))
