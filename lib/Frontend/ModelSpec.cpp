@@ -109,6 +109,53 @@ StringRef mlir::hybrid::frontend::presetName(Preset preset) {
 
 llvm::ArrayRef<StringRef> mlir::hybrid::frontend::specKeys() { return kKeys; }
 
+llvm::ArrayRef<Preset> mlir::hybrid::frontend::allPresets() {
+  static constexpr Preset presets[] = {Preset::Jamba, Preset::NemotronH,
+                                       Preset::Parallel, Preset::MinimalAttn};
+  return presets;
+}
+
+json::Object mlir::hybrid::frontend::specToJson(const ModelSpec &spec) {
+  json::Object o;
+  if (spec.embedDim > 0)
+    o["embed_dim"] = spec.embedDim;
+  o["hidden_size"] = spec.hiddenSize;
+  o["num_layers"] = spec.numLayers;
+  o["backbone"] = layerKindName(spec.backbone);
+  if (spec.attentionEvery)
+    o["attention_every"] = *spec.attentionEvery;
+  if (spec.ratio)
+    o["ratio"] = json::Array{spec.ratio->first, spec.ratio->second};
+  if (spec.schedule) {
+    json::Array schedule;
+    for (LayerKind k : *spec.schedule)
+      schedule.push_back(layerKindName(k));
+    o["schedule"] = std::move(schedule);
+  }
+  o["mode"] = modeName(spec.mode);
+  o["state_size"] = spec.stateSize;
+  o["expand_factor"] = spec.expandFactor;
+  o["conv_size"] = spec.convSize;
+  o["num_heads"] = spec.numHeads;
+  o["head_dim"] = spec.headDim;
+  o["num_kv_heads"] = spec.numKvHeads;
+  o["window_size"] = spec.windowSize;
+  o["use_sliding_window"] = spec.useSlidingWindow;
+  o["qk_layernorm"] = spec.qkLayernorm;
+  o["pre_norm"] = spec.preNorm;
+  o["dropout"] = spec.dropout;
+  if (spec.seqLen)
+    o["seq_len"] = *spec.seqLen;
+  o["chunked_attention"] = spec.chunkedAttention;
+  o["memory_efficient_attention"] = spec.memoryEfficientAttention;
+  o["chunk_size"] = spec.chunkSize;
+  if (spec.preset)
+    o["preset"] = presetName(*spec.preset);
+  o["output"] = spec.output == OutputKind::Sequence ? "sequence" : "last";
+  o["norm"] = spec.norm == NormKind::RmsNorm ? "rms_norm" : "layer_norm";
+  return o;
+}
+
 std::string SpecDiagnostic::str() const {
   std::string s;
   if (!location.empty())
@@ -508,7 +555,7 @@ private:
 };
 
 /// The keys a preset sets (SPEC.md 2.3), as JSON.
-json::Object presetKeys(Preset preset) {
+json::Object presetKeysOf(Preset preset) {
   json::Object o{{"hidden_size", 256}, {"num_heads", 4},  {"head_dim", 64},
                  {"dropout", 0.1},     {"backbone", "mamba"}};
   switch (preset) {
@@ -702,7 +749,7 @@ mlir::hybrid::frontend::parseModelSpec(const SpecSources &sources,
     effective.push_back(std::move(e));
   };
   if (preset) {
-    json::Object keys = presetKeys(*preset);
+    json::Object keys = presetKeysOf(*preset);
     for (StringRef key : specKeys())
       if (const json::Value *v = keys.get(key))
         put(Entry{key.str(), *v,
@@ -963,4 +1010,8 @@ llvm::Expected<SpecSources> mlir::hybrid::frontend::specSourcesFromCommandLine(
         "no model given: pass a spec file, or --preset NAME and/or --set "
         "key=value (see --help)");
   return sources;
+}
+
+json::Object mlir::hybrid::frontend::presetOptions(Preset preset) {
+  return presetKeysOf(preset);
 }

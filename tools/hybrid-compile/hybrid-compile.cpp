@@ -81,7 +81,7 @@ cl::opt<Phase> compileTo(
                clEnumValN(Phase::Llvm, "llvm",
                           "the LLVM dialect, after --hybrid-cpu-pipeline")),
     cl::init(Phase::Hybrid), cl::cat(outputCat));
-enum class Emit { Mlir, Llvm, Asm, Obj, Shared, Header, Manifest };
+enum class Emit { Mlir, Llvm, Asm, Obj, Shared, Header, Manifest, Spec };
 cl::opt<Emit> emit(
     "emit", cl::desc("What to write"),
     cl::values(
@@ -95,7 +95,10 @@ cl::opt<Emit> emit(
         clEnumValN(Emit::Header, "header",
                    "the C header declaring the model (or the functions)"),
         clEnumValN(Emit::Manifest, "weights-manifest",
-                   "the weights the model takes, as JSON")),
+                   "the weights the model takes, as JSON"),
+        clEnumValN(Emit::Spec, "spec",
+                   "the model's spec as JSON, every key's effective value "
+                   "(defaults, preset, file, --set)")),
     cl::init(Emit::Mlir), cl::cat(outputCat));
 enum class Target { Cpu };
 cl::opt<Target> target("target", cl::desc("Code generation target"),
@@ -119,6 +122,11 @@ cl::opt<std::string> pipelineOptions(
 cl::opt<bool> openmp("openmp",
                      cl::desc("Run parallel loops on all cores (OpenMP)"),
                      cl::init(true), cl::cat(outputCat));
+cl::opt<bool> listPresets(
+    "list-presets",
+    cl::desc("Print the presets' options and the defaults as JSON "
+             "({\"presets\": {name: {key: value}}, \"defaults\": {...}})"),
+    cl::cat(outputCat));
 cl::opt<bool> describe("describe",
                        cl::desc("Describe the model (schedule, parameters, "
                                 "state and KV-cache bytes, FLOPs per token) "
@@ -316,8 +324,8 @@ int compileMlirFile(MLIRContext &context) {
   OwningOpRef<ModuleOp> module = parseNamingArguments(sourceMgr, context);
   if (!module)
     return 1;
-  if (emit == Emit::Manifest)
-    return fail("--emit=weights-manifest needs a model spec");
+  if (emit == Emit::Manifest || emit == Emit::Spec)
+    return fail("--emit=weights-manifest and --emit=spec need a model spec");
   std::string name = modelName;
   if (name.empty()) {
     // The file's name, as a C identifier.
@@ -426,6 +434,11 @@ int compileSpec(MLIRContext &context) {
                                      : std::string("model");
   if (!isIdentifier(name))
     return fail("--model-name '" + name + "' is not a C identifier");
+  if (emit == Emit::Spec)
+    return writeOutput([&](llvm::raw_ostream &os) {
+      os << llvm::formatv("{0:2}", llvm::json::Value(specToJson(*spec)))
+         << "\n";
+    });
   if (emit == Emit::Manifest)
     return writeOutput([&](llvm::raw_ostream &os) {
       llvm::json::Array list;
@@ -484,6 +497,17 @@ int main(int argc, char **argv) {
   if (emit == Emit::Obj && binaryToTerminal())
     return fail("refusing to write an object file to a terminal: give -o "
                 "FILE (or redirect the output)");
+
+  if (listPresets) {
+    llvm::json::Object presets;
+    for (Preset p : allPresets())
+      presets[presetName(p)] = presetOptions(p);
+    llvm::json::Object out{{"presets", std::move(presets)},
+                           {"defaults", specToJson(ModelSpec())}};
+    return writeOutput([&](llvm::raw_ostream &os) {
+      os << llvm::formatv("{0:2}", llvm::json::Value(std::move(out))) << "\n";
+    });
+  }
 
   DialectRegistry registry;
   registerFrontendDialects(registry);

@@ -17,6 +17,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 
 #include <cstdint>
 #include <optional>
@@ -164,6 +165,17 @@ specSourcesFromCommandLine(llvm::StringRef file, llvm::StringRef preset,
 
 /// Every key a spec may have, in documentation order.
 llvm::ArrayRef<llvm::StringRef> specKeys();
+
+/// The spec as a JSON object with every key's effective value (keys that
+/// are unset, such as `ratio` without one, are left out; `embed_dim` 0, the
+/// default spec's, is left out too). Parsing the result gives the same spec.
+llvm::json::Object specToJson(const ModelSpec &spec);
+
+/// The keys a preset sets, as the seed library's preset(name) returns them.
+llvm::json::Object presetOptions(Preset preset);
+
+/// The presets, in documentation order.
+llvm::ArrayRef<Preset> allPresets();
 
 } // namespace mlir::hybrid::frontend
 
