@@ -83,3 +83,24 @@ def test_stateless_model_has_no_state():
     with pytest.raises(hybrid.BadStateError,
                        match="compiled without its stateful form"):
         m.new_state(1)
+
+
+def test_out_of_memory_and_version_mismatch(small_model):
+    m = small_model
+    m.load_weights(random_weights(m))
+    # 2^40 sequences: representable, but no machine holds the state.
+    with pytest.raises(hybrid.OutOfMemoryError, match="out of memory") as e:
+        m.new_state(2 ** 40)
+    assert e.value.status == 5 and isinstance(e.value, MemoryError)
+    # A descriptor of another ABI (a copy of the model's, its version
+    # bumped) is refused before anything else is read.
+    import ctypes
+    from hybrid import _runtime
+    other = _runtime.ModelDesc.from_buffer_copy(m._desc)
+    other.abi_version = _runtime.ABI_VERSION + 1
+    handle = ctypes.c_void_p()
+    with pytest.raises(hybrid.VersionMismatchError,
+                       match="compiled for runtime ABI version 2") as e:
+        _runtime.check(_runtime.lib().hybrid_model_create_from_file(
+            ctypes.byref(other), b"/nonexistent", ctypes.byref(handle)))
+    assert e.value.status == 7
