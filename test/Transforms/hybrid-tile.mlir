@@ -5,13 +5,17 @@
 // by its hybrid.tile_sizes attribute: every per-channel operand is sliced
 // at the tile's channels, B and C at the one group the tile lies in
 // (channel floordiv 16); time is whole. The destinations become the
-// forall's shared outputs: the tile writes its slice of y's destination and
-// reads and overwrites its (batch, channels) slice of the initial state, and
-// the tile's y and final state land at the same offsets.
+// forall's shared outputs, except that these are the caller's read-only
+// arguments: the shared outputs start empty (no copy of the caller's
+// state), the tile writes its slice of y, reads its (batch, channels) slice
+// of the initial state from the argument itself, and the tile's y and final
+// state land at the same offsets of the shared outputs.
 // CHECK-DAG: #[[GROUP:.*]] = affine_map<()[s0] -> (s0 floordiv 16)>
 // CHECK-LABEL: func.func @scan_groups
 // CHECK-SAME: %[[U:[a-z0-9]+]]: tensor<2x?x32xf32>, %[[DT:[a-z0-9]+]]: tensor<2x?x32xf32>, %[[A:[a-z0-9]+]]: tensor<32x4xf32>, %[[B:[a-z0-9]+]]: tensor<2x?x2x4xf32>, %[[C:[a-z0-9]+]]: tensor<2x?x2x4xf32>, %[[H0:[a-z0-9]+]]: tensor<2x32x4xf32>, %[[OUT:[a-z0-9_]+]]: tensor<2x?x32xf32>
-// CHECK: scf.forall (%[[BI:.*]], %[[CI:.*]]) = (0, 0) to (2, 32) step (1, 8) shared_outs(%[[YO:.*]] = %[[OUT]], %[[SO:.*]] = %[[H0]])
+// CHECK-DAG: %[[YE:.*]] = tensor.empty(%{{.*}}) : tensor<2x?x32xf32>
+// CHECK-DAG: %[[SE:.*]] = tensor.empty() : tensor<2x32x4xf32>
+// CHECK: scf.forall (%[[BI:.*]], %[[CI:.*]]) = (0, 0) to (2, 32) step (1, 8) shared_outs(%[[YO:.*]] = %[[YE]], %[[SO:.*]] = %[[SE]])
 // CHECK:   %[[US:.*]] = tensor.extract_slice %[[U]][%[[BI]], 0, %[[CI]]] [1, %{{.*}}, 8]
 // CHECK:   %[[DTS:.*]] = tensor.extract_slice %[[DT]][%[[BI]], 0, %[[CI]]] [1, %{{.*}}, 8]
 // CHECK:   %[[AS:.*]] = tensor.extract_slice %[[A]][%[[CI]], 0] [8, 4]
@@ -19,7 +23,7 @@
 // CHECK:   %[[BS:.*]] = tensor.extract_slice %[[B]][%[[BI]], 0, %[[G]], 0] [1, %{{.*}}, 1, 4]
 // CHECK:   %[[CS:.*]] = tensor.extract_slice %[[C]][%[[BI]], 0, %{{.*}}, 0] [1, %{{.*}}, 1, 4]
 // CHECK:   %[[YS:.*]] = tensor.extract_slice %[[YO]][%[[BI]], 0, %[[CI]]] [1, %{{.*}}, 8]
-// CHECK:   %[[HS:.*]] = tensor.extract_slice %[[SO]][%[[BI]], %[[CI]], 0] [1, 8, 4]
+// CHECK:   %[[HS:.*]] = tensor.extract_slice %[[H0]][%[[BI]], %[[CI]], 0] [1, 8, 4]
 // CHECK:   %[[Y:.*]], %[[S:.*]] = hybrid.ssm_scan u(%[[US]] : tensor<1x?x8xf32>) delta(%[[DTS]] : tensor<1x?x8xf32>) A(%[[AS]] : tensor<8x4xf32>) B(%[[BS]] : tensor<1x?x1x4xf32>) C(%[[CS]] : tensor<1x?x1x4xf32>) init(%[[HS]] : tensor<1x8x4xf32>) delta_softplus outs(%[[YS]] : tensor<1x?x8xf32>)
 // CHECK-SAME: -> tensor<1x?x8xf32>, tensor<1x8x4xf32>
 // CHECK:   scf.forall.in_parallel
@@ -136,4 +140,32 @@ func.func @do_not_tile_zero_sizes(%xg: tensor<4x8x48xf32>, %wh: tensor<16x48xf32
   %h, %s = hybrid.gru input_gates(%xg : tensor<4x8x48xf32>) hidden_weight(%wh : tensor<16x48xf32>) init(%s_init : tensor<4x16xf32>)
       outs(%h_out : tensor<4x8x16xf32>) {hybrid.tile_sizes = array<i64: 0>} -> tensor<4x8x16xf32>, tensor<4x16xf32>
   return %h : tensor<4x8x16xf32>
+}
+
+// -----
+
+// A donated state (`bufferization.writable = true`) stays the shared output
+// and is updated in place: its slices are read from the shared output. A
+// state that is not an argument (a zero fill) is not replaced either.
+// CHECK-LABEL: func.func @donated_and_fresh_states
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<1x5x16xf32>, %[[H:[a-z0-9]+]]: tensor<1x16xf32> {bufferization.writable = true}
+// CHECK: scf.forall (%{{.*}}) = (0) to (16) step (8) shared_outs(%{{.*}} = %{{.*}}, %[[SO:.*]] = %[[H]])
+// CHECK:   tensor.extract_slice %[[SO]][0, %{{.*}}] [1, 8]
+// CHECK: %[[FILL:.*]] = linalg.fill
+// CHECK: scf.forall (%{{.*}}) = (0) to (16) step (8) shared_outs(%{{.*}} = %{{.*}}, %[[SO2:.*]] = %[[FILL]])
+// CHECK:   tensor.extract_slice %[[SO2]][0, %{{.*}}] [1, 8]
+func.func @donated_and_fresh_states(%x: tensor<1x5x16xf32>,
+    %h: tensor<1x16xf32> {bufferization.writable = true})
+    -> (tensor<1x5x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>) {
+  %e = tensor.empty() : tensor<1x5x16xf32>
+  %y, %s = hybrid.rg_lru x(%x : tensor<1x5x16xf32>) log_a(%x : tensor<1x5x16xf32>)
+      init(%h : tensor<1x16xf32>) outs(%e : tensor<1x5x16xf32>)
+      {hybrid.tile_sizes = array<i64: 1, 8>} -> tensor<1x5x16xf32>, tensor<1x16xf32>
+  %zero = arith.constant 0.0 : f32
+  %h2 = tensor.empty() : tensor<1x16xf32>
+  %z = linalg.fill ins(%zero : f32) outs(%h2 : tensor<1x16xf32>) -> tensor<1x16xf32>
+  %y2, %s2 = hybrid.rg_lru x(%y : tensor<1x5x16xf32>) log_a(%x : tensor<1x5x16xf32>)
+      init(%z : tensor<1x16xf32>) outs(%e : tensor<1x5x16xf32>)
+      {hybrid.tile_sizes = array<i64: 1, 8>} -> tensor<1x5x16xf32>, tensor<1x16xf32>
+  return %y2, %s, %s2 : tensor<1x5x16xf32>, tensor<1x16xf32>, tensor<1x16xf32>
 }

@@ -266,17 +266,11 @@ inline void parallelInsert(OpBuilder &b, Location loc, Value tile, Value dest,
 /// bufferization may not write (public arguments are read-only after
 /// `hybrid-protect-arguments`, and one that is not says so with
 /// `bufferization.writable = true`): updating it in place would first copy
-/// the whole state. There the tasks read the initial state from the argument
-/// and write a fresh tensor.
+/// the whole state. There (and for a slice of such an argument, a tile's
+/// initial state after hybrid-tile) the tasks read the initial state from
+/// the argument and write a fresh tensor.
 inline Value stateDestination(Emit &e, Value init) {
-  auto arg = dyn_cast<BlockArgument>(init);
-  auto fn = arg ? dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp())
-                : FunctionOpInterface();
-  if (!fn || arg.getOwner() != &fn.getFunctionBody().front())
-    return init;
-  auto writable = fn.getArgAttrOfType<BoolAttr>(
-      arg.getArgNumber(), bufferization::BufferizationDialect::kWritableAttrName);
-  if (writable && writable.getValue())
+  if (!isReadOnlyFunctionArgument(init))
     return init;
   return e.empty(tensor::getMixedSizes(e.b, e.loc, init),
                  getElementTypeOrSelf(init.getType()));

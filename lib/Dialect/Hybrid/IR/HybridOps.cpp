@@ -14,10 +14,12 @@
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <cmath>
@@ -346,6 +348,21 @@ static void printNormKeywords(OpAsmPrinter &printer, Operation *,
 }
 
 #include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.cpp.inc"
+
+bool mlir::hybrid::isReadOnlyFunctionArgument(Value v) {
+  while (auto slice = v.getDefiningOp<tensor::ExtractSliceOp>())
+    v = slice.getSource();
+  auto arg = dyn_cast<BlockArgument>(v);
+  if (!arg)
+    return false;
+  auto fn = dyn_cast<FunctionOpInterface>(arg.getOwner()->getParentOp());
+  if (!fn || arg.getOwner() != &fn.getFunctionBody().front())
+    return false;
+  auto writable = fn.getArgAttrOfType<BoolAttr>(
+      arg.getArgNumber(),
+      bufferization::BufferizationDialect::kWritableAttrName);
+  return !writable || !writable.getValue();
+}
 
 #define GET_OP_CLASSES
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.cpp.inc"

@@ -266,8 +266,9 @@ struct FuseScanDeltaBias : OpRewritePattern<SsmScanOp> {
     auto generic = scan.getDelta().getDefiningOp<linalg::GenericOp>();
     if (!generic || !scan.getDelta().hasOneUse())
       return rw.notifyMatchFailure(scan, "delta is not a single-use generic");
-    auto [dt, bias] = matchWithChannel<arith::AddFOp>(
+    auto [dtMatch, biasMatch] = matchWithChannel<arith::AddFOp>(
         generic, elementwiseBody(generic), scan.getDelta());
+    Value dt = dtMatch, bias = biasMatch;
     if (!dt)
       return rw.notifyMatchFailure(scan, "not dt[b,t,c] + bias[c]");
     // Without the softplus in the op, delta = dt + bias is the same either

@@ -181,6 +181,44 @@ LogicalResult mlir::hybrid::checkTileSizes(Operation *op,
   return success();
 }
 
+/// Upstream tiling makes a destination-style op's inits the forall's shared
+/// outputs. When one is a read-only function argument (a recurrence's
+/// initial state that is the caller's), bufferization would copy the whole
+/// argument into a new buffer before the tasks update it in place. Instead
+/// the shared output starts as an empty tensor and each task reads its
+/// initial state's slice from the argument itself: the tasks' slices cover
+/// the whole output, so every element is still written, and the argument
+/// is read once, where the tasks need it.
+static void readOnlyInitsFromTheArgument(RewriterBase &rewriter,
+                                         scf::ForallOp forall) {
+  for (unsigned i = 0, e = forall.getOutputs().size(); i < e; ++i) {
+    Value init = forall.getOutputs()[i];
+    if (!isReadOnlyFunctionArgument(init))
+      continue;
+    // The slices a recurrence reads as its initial state come from the
+    // argument; the other slices of the shared output are only written.
+    BlockArgument shared = forall.getRegionIterArgs()[i];
+    for (OpOperand &use : llvm::make_early_inc_range(shared.getUses())) {
+      auto slice = dyn_cast<tensor::ExtractSliceOp>(use.getOwner());
+      if (!slice)
+        continue;
+      bool readAsState = llvm::any_of(slice->getUses(), [](OpOperand &u) {
+        auto rec = dyn_cast<RecurrenceOpInterface>(u.getOwner());
+        return rec && &rec.getInitialStateMutable() == &u;
+      });
+      if (readAsState)
+        rewriter.modifyOpInPlace(slice, [&] { use.set(init); });
+    }
+    rewriter.setInsertionPoint(forall);
+    Location loc = forall.getLoc();
+    Value empty = tensor::EmptyOp::create(
+        rewriter, loc, tensor::getMixedSizes(rewriter, loc, init),
+        getElementTypeOrSelf(init.getType()));
+    rewriter.modifyOpInPlace(
+        forall, [&] { forall.getOutputsMutable()[i].set(empty); });
+  }
+}
+
 FailureOr<scf::SCFTileAndFuseResult>
 mlir::hybrid::tileHybridOp(RewriterBase &rewriter, TilingInterface op,
                            ArrayRef<int64_t> parallelSizes,
@@ -230,6 +268,9 @@ mlir::hybrid::tileHybridOp(RewriterBase &rewriter, TilingInterface op,
     return op->emitOpError("could not be tiled");
   for (auto [orig, repl] : result->replacements)
     rewriter.replaceAllUsesWith(orig, repl);
+  if (!result->loops.empty())
+    if (auto forall = dyn_cast<scf::ForallOp>(result->loops.front().getOperation()))
+      readOnlyInitsFromTheArgument(rewriter, forall);
   return result;
 }
 

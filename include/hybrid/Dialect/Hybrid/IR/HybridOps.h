@@ -27,4 +27,16 @@
 #define GET_OP_CLASSES
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h.inc"
 
+namespace mlir::hybrid {
+
+/// Whether `v`, seen through `tensor.extract_slice`s, is an argument of a
+/// function's entry block that the function must not write: one not marked
+/// `bufferization.writable = true` (hybrid-protect-arguments marks public
+/// functions' tensor arguments read-only). A destination-style op whose
+/// destination is such a value must write its result elsewhere; tiling and
+/// lowering give it a fresh destination instead of copying the argument.
+bool isReadOnlyFunctionArgument(Value v);
+
+} // namespace mlir::hybrid
+
 #endif // HYBRID_DIALECT_HYBRID_IR_HYBRIDOPS_H
