@@ -451,6 +451,58 @@ void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
   report(r);
   results.push_back(r);
 }
+/// Whole-model decode: the stateful form of a preset, a prompt of `prompt`
+/// positions prefilled once, then one-position steps timed (each advances
+/// the state, as decoding does; the window bounds the attention's cost).
+void benchDecode(const std::string &preset, int64_t hidden, int64_t prompt) {
+  std::string name = "decode_" + preset;
+  if (!only.empty() && name.find(only) == std::string::npos)
+    return;
+  frontend::SpecSources sources;
+  sources.preset = preset;
+  sources.overrides = {"embed_dim=" + std::to_string(hidden),
+                       "hidden_size=" + std::to_string(hidden)};
+  auto spec = frontend::parseModelSpec(sources);
+  if (!spec) {
+    llvm::errs() << llvm::toString(spec.takeError()) << "\n";
+    return;
+  }
+  auto model = StatefulModel::compile(*spec, benchOptions());
+  if (!model) {
+    llvm::errs() << llvm::toString(model.takeError()) << "\n";
+    return;
+  }
+  std::vector<HostTensor> weights =
+      frontend::randomWeights((*model)->weights(), 1);
+  ModelState state = (*model)->newState(1);
+  HostTensor input = frontend::randomInput(1, prompt, hidden, 1), out;
+  if (llvm::Error e = (*model)->prefill(state, input, weights, out)) {
+    llvm::errs() << llvm::toString(std::move(e)) << "\n";
+    return;
+  }
+  HostTensor token = frontend::randomInput(1, 1, hidden, 2);
+  MLIRContext ctx;
+  DialectRegistry registry;
+  frontend::registerFrontendDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  frontend::BuiltModel built = frontend::buildModel(&ctx, *spec);
+  // FLOPs of one token at the prompt's length (attention sees at most its
+  // window).
+  frontend::ModelSummary summary = frontend::summarize(*spec, built, prompt);
+  auto [median, best] = timeIt([&] {
+    if (llvm::Error e = (*model)->step(state, token, weights, out))
+      llvm::errs() << llvm::toString(std::move(e)) << "\n";
+  });
+  Result r{name,
+           {{"B", 1}, {"prompt", prompt}, {"hidden", hidden}},
+           median,
+           best,
+           summary.flopsPerToken,
+           0,
+           llvm::formatv(", {0} tok/s", int64_t(1 / median)).str()};
+  report(r);
+  results.push_back(r);
+}
 } // namespace
 
 int main(int argc, char **argv) {
@@ -487,6 +539,7 @@ int main(int argc, char **argv) {
     benchMatrix(Matrix::gatedDelta, 1, 2, 64, true);
     benchAttention(128, 2, 64, 32);
     benchModel("jamba", 64, 32);
+    benchDecode("jamba", 64, 8);
   } else {
     for (int64_t b : {1, 4})
       for (int64_t t : {1024, 4096})
@@ -503,6 +556,8 @@ int main(int argc, char **argv) {
     benchProjection(1024, 1024, 1024, true);
     for (const char *p : {"jamba", "nemotron_h", "minimal_attn", "parallel"})
       benchModel(p, 256, 1024);
+    for (const char *p : {"jamba", "parallel"})
+      benchDecode(p, 256, 64);
   }
   if (format == Format::json)
     printJson();
