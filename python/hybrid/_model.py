@@ -42,6 +42,17 @@ def _ptr(a, ctype=ctypes.c_float):
     return a.ctypes.data_as(ctypes.POINTER(ctype))
 
 
+def _per_sequence(values, batch, name):
+    """None, or `batch` int64 values (lengths, active flags)."""
+    if values is None:
+        return None
+    a = _array(values, np.int64, name)
+    if a.shape != (batch,):
+        raise errors.ShapeMismatchError(
+            f"{name} has shape {list(a.shape)}, expected [{batch}]", 2)
+    return a
+
+
 class Model:
     """A model compiled by hybrid-compile and loaded with the runtime.
 
@@ -170,13 +181,7 @@ class Model:
         self._check_state(state)
         a = self._input(x)
         batch, seq = a.shape[0], a.shape[1]
-        lens = None
-        if lengths is not None:
-            lens = _array(lengths, np.int64, "lengths")
-            if lens.shape != (batch,):
-                raise errors.ShapeMismatchError(
-                    f"lengths has shape {list(lens.shape)}, expected "
-                    f"[{batch}]", 2)
+        lens = _per_sequence(lengths, batch, "lengths")
         out = np.empty(self.output_shape(batch, seq), dtype=np.float32)
         _runtime.check(_runtime.lib().hybrid_prefill(
             self._bound(), state._handle, _ptr(a), batch, seq,
@@ -194,13 +199,7 @@ class Model:
             a = a.reshape(a.shape[0], a.shape[2])
         a = self._input(a, rank=2)
         batch = a.shape[0]
-        act = None
-        if active is not None:
-            act = _array(active, np.int64, "active")
-            if act.shape != (batch,):
-                raise errors.ShapeMismatchError(
-                    f"active has shape {list(act.shape)}, expected "
-                    f"[{batch}]", 2)
+        act = _per_sequence(active, batch, "active")
         out = np.empty((batch, self.hidden_size), dtype=np.float32)
         _runtime.check(_runtime.lib().hybrid_step(
             self._bound(), state._handle, _ptr(a), batch,

@@ -97,7 +97,7 @@ _BY_STATUS = {
 def from_status(status, message):
     """The exception for a runtime status and its message."""
     cls = _BY_STATUS.get(status, HybridError)
-    if cls in (ShapeMismatchError,) and "tensor '" in message:
+    if cls is ShapeMismatchError and "tensor '" in message:
         # A weight of the wrong shape or dtype is both.
         return _WeightShapeError(message, status)
     return cls(message, status)

@@ -41,6 +41,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <optional>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
@@ -411,10 +412,10 @@ void benchAttention(int64_t t, int64_t h, int64_t dh, int64_t w) {
           });
 }
 
-void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
-  std::string name = "model_" + preset;
-  if (!only.empty() && name.find(only) == std::string::npos)
-    return;
+/// A preset with embed_dim = hidden_size = `hidden`; none (after printing
+/// why) when it does not parse.
+std::optional<frontend::ModelSpec> presetSpec(const std::string &preset,
+                                              int64_t hidden) {
   frontend::SpecSources sources;
   sources.preset = preset;
   sources.overrides = {"embed_dim=" + std::to_string(hidden),
@@ -422,8 +423,28 @@ void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
   auto spec = frontend::parseModelSpec(sources);
   if (!spec) {
     llvm::errs() << llvm::toString(spec.takeError()) << "\n";
-    return;
+    return std::nullopt;
   }
+  return std::move(*spec);
+}
+
+/// The model's FLOPs per token at sequence length `t` (--describe's).
+double modelFlopsPerToken(const frontend::ModelSpec &spec, int64_t t) {
+  MLIRContext ctx;
+  DialectRegistry registry;
+  frontend::registerFrontendDialects(registry);
+  ctx.appendDialectRegistry(registry);
+  frontend::BuiltModel built = frontend::buildModel(&ctx, spec);
+  return frontend::summarize(spec, built, t).flopsPerToken;
+}
+
+void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
+  std::string name = "model_" + preset;
+  if (!only.empty() && name.find(only) == std::string::npos)
+    return;
+  std::optional<frontend::ModelSpec> spec = presetSpec(preset, hidden);
+  if (!spec)
+    return;
   auto model = CompiledModel::compile(*spec, benchOptions());
   if (!model) {
     llvm::errs() << llvm::toString(model.takeError()) << "\n";
@@ -431,12 +452,7 @@ void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
   }
   std::vector<HostTensor> weights = frontend::randomWeights((*model)->weights(), 1);
   HostTensor input = frontend::randomInput(1, t, hidden, 1), out;
-  MLIRContext ctx;
-  DialectRegistry registry;
-  frontend::registerFrontendDialects(registry);
-  ctx.appendDialectRegistry(registry);
-  frontend::BuiltModel built = frontend::buildModel(&ctx, *spec);
-  frontend::ModelSummary summary = frontend::summarize(*spec, built, t);
+  double flopsPerToken = modelFlopsPerToken(*spec, t);
   auto [median, best] = timeIt([&] {
     if (llvm::Error e = (*model)->run(input, weights, out))
       llvm::errs() << llvm::toString(std::move(e)) << "\n";
@@ -445,12 +461,13 @@ void benchModel(const std::string &preset, int64_t hidden, int64_t t) {
            {{"B", 1}, {"T", t}, {"hidden", hidden}},
            median,
            best,
-           summary.flopsPerToken * t,
+           flopsPerToken * t,
            0,
            llvm::formatv(", {0} tok/s", int64_t(t / median)).str()};
   report(r);
   results.push_back(r);
 }
+
 /// Whole-model decode: the stateful form of a preset, a prompt of `prompt`
 /// positions prefilled once, then one-position steps timed (each advances
 /// the state, as decoding does; the window bounds the attention's cost).
@@ -458,15 +475,9 @@ void benchDecode(const std::string &preset, int64_t hidden, int64_t prompt) {
   std::string name = "decode_" + preset;
   if (!only.empty() && name.find(only) == std::string::npos)
     return;
-  frontend::SpecSources sources;
-  sources.preset = preset;
-  sources.overrides = {"embed_dim=" + std::to_string(hidden),
-                       "hidden_size=" + std::to_string(hidden)};
-  auto spec = frontend::parseModelSpec(sources);
-  if (!spec) {
-    llvm::errs() << llvm::toString(spec.takeError()) << "\n";
+  std::optional<frontend::ModelSpec> spec = presetSpec(preset, hidden);
+  if (!spec)
     return;
-  }
   auto model = StatefulModel::compile(*spec, benchOptions());
   if (!model) {
     llvm::errs() << llvm::toString(model.takeError()) << "\n";
@@ -481,14 +492,9 @@ void benchDecode(const std::string &preset, int64_t hidden, int64_t prompt) {
     return;
   }
   HostTensor token = frontend::randomInput(1, 1, hidden, 2);
-  MLIRContext ctx;
-  DialectRegistry registry;
-  frontend::registerFrontendDialects(registry);
-  ctx.appendDialectRegistry(registry);
-  frontend::BuiltModel built = frontend::buildModel(&ctx, *spec);
   // FLOPs of one token at the prompt's length (attention sees at most its
   // window).
-  frontend::ModelSummary summary = frontend::summarize(*spec, built, prompt);
+  double flopsPerToken = modelFlopsPerToken(*spec, prompt);
   auto [median, best] = timeIt([&] {
     if (llvm::Error e = (*model)->step(state, token, weights, out))
       llvm::errs() << llvm::toString(std::move(e)) << "\n";
@@ -497,7 +503,7 @@ void benchDecode(const std::string &preset, int64_t hidden, int64_t prompt) {
            {{"B", 1}, {"prompt", prompt}, {"hidden", hidden}},
            median,
            best,
-           summary.flopsPerToken,
+           flopsPerToken,
            0,
            llvm::formatv(", {0} tok/s", int64_t(1 / median)).str()};
   report(r);
