@@ -394,16 +394,16 @@ private:
     int64_t d = lastDim(x);
     Value w = weight((name + ".weight").str(), {d});
     if (spec.norm == NormKind::RmsNorm)
-      return RmsNormOp::create(b, loc, x, w, 1e-5f);
+      return RmsNormOp::create(b, loc, x, w, 1e-5f)->getResult(0);
     Value bias = weight((name + ".bias").str(), {d});
-    return LayerNormOp::create(b, loc, x, w, bias, 1e-5f);
+    return LayerNormOp::create(b, loc, x, w, bias, 1e-5f)->getResult(0);
   }
 
   /// L2 normalisation over the last dimension, x / sqrt(Σx² + 1e-6), as
   /// rms_norm(eps = 1e-6 / n) / sqrt(n) (the same function).
   Value l2norm(Value x) {
     double n = static_cast<double>(lastDim(x));
-    Value r = RmsNormOp::create(b, loc, x, Value(), 1e-6 / n);
+    Value r = RmsNormOp::create(b, loc, x, Value(), 1e-6 / n)->getResult(0);
     return scale(r, 1.0 / std::sqrt(n));
   }
 
@@ -565,7 +565,8 @@ private:
                  b.getI1Type());
     }
     Value o = WindowedAttentionOp::create(b, loc, q, k, v, window,
-                                          std::nullopt, spec.qkLayernorm, mask);
+                                          std::nullopt, spec.qkLayernorm, mask)
+                  ->getResult(0);
     if (cost) {
       cost->flopsPerKey += 4 * hq * dh;
       cost->kvBytesPerPosition += 4 * 2 * hkv * dh;
@@ -683,7 +684,8 @@ private:
     addStateBytes(h * dh * dh);
     Value o = RmsNormOp::create(b, loc, op.getO(),
                                 weight(p + ".o_norm.weight", {dh}),
-                                1e-5f);
+                                1e-5f)
+                  ->getResult(0);
     Value merged = mergeHeads(o);
     if (gated)
       merged = mul(merged, unary(linear(x, p + ".g_proj", d, false), siluS));
@@ -853,7 +855,8 @@ private:
     addStateBytes(h * dh * dh);
     // GroupNorm with one group per head, then the affine over d.
     Value o = LayerNormOp::create(b, loc, op.getO(),
-                                  Value(), Value(), 1e-5f);
+                                  Value(), Value(), 1e-5f)
+                  ->getResult(0);
     Value on = add(mul(mergeHeads(o), weight(p + ".ln_x.weight", {d})),
                    weight(p + ".ln_x.bias", {d}));
     return linear(mul(on, g), p + ".output", d, false);

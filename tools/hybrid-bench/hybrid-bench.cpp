@@ -408,7 +408,7 @@ void benchAttention(int64_t t, int64_t h, int64_t dh, int64_t w) {
           in, {{1, t, h, dh}}, 4.0 * h * dh * keys,
           [w](OpBuilder &bb, Location l, ValueRange v) {
             return SmallVector<Value>{WindowedAttentionOp::create(
-                bb, l, v[0], v[1], v[2], w, std::nullopt, false)};
+                bb, l, v[0], v[1], v[2], w, std::nullopt, false)->getResult(0)};
           });
 }
 

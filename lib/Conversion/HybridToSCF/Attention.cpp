@@ -55,8 +55,8 @@ struct LowerWindowedAttention : OpRewritePattern<WindowedAttentionOp> {
     if (op.getQkNorm()) {
       // The affine-free QK layer norm, once per row (lowered by its own
       // pattern).
-      q = LayerNormOp::create(rw, loc, q, Value(), Value(), 1e-6f);
-      k = LayerNormOp::create(rw, loc, k, Value(), Value(), 1e-6f);
+      q = LayerNormOp::create(rw, loc, q, Value(), Value(), 1e-6f)->getResult(0);
+      k = LayerNormOp::create(rw, loc, k, Value(), Value(), 1e-6f)->getResult(0);
     }
     Value batch = e.dim(q, 0), tq = e.dim(q, 1), hq = e.dim(q, 2);
     Value skv = e.dim(k, 1);

@@ -681,7 +681,7 @@ func.func @norm_bias(%x: tensor<2x8xf32>, %b: tensor<4xf32>, %y_out: tensor<2x8x
 // -----
 
 func.func @norm_result(%x: tensor<2x8xf32>, %y_out: tensor<2x8xf16>) {
-  // expected-error @+1 {{result type 'tensor<2x8xf16>' must equal the input type 'tensor<2x8xf32>'}}
+  // expected-error @+1 {{destination ('outs') type 'tensor<2x8xf16>' must equal the input type 'tensor<2x8xf32>'}}
   %y = hybrid.rms_norm %x outs(%y_out : tensor<2x8xf16>) : tensor<2x8xf32> -> tensor<2x8xf16>
   return
 }
@@ -706,7 +706,7 @@ func.func @lengths_batch(%x: tensor<2x5x8xf32>, %w: tensor<4x8xf32>, %n: tensor<
 // -----
 
 func.func @lengths_float(%xg: tensor<2x5x24xf32>, %wh: tensor<8x24xf32>, %n: tensor<2xf32>, %s_init: tensor<2x8xf32>, %h_out: tensor<2x5x8xf32>) {
-  // expected-error @+1 {{operand #2 must be 1D tensor of signless integer or index values}}
+  // expected-error @+1 {{operand #2 must be 1-D tensor or memref of integers}}
   %h, %s = hybrid.gru input_gates(%xg : tensor<2x5x24xf32>) hidden_weight(%wh : tensor<8x24xf32>)
       init(%s_init : tensor<2x8xf32>) lengths(%n : tensor<2xf32>) outs(%h_out : tensor<2x5x8xf32>) -> tensor<2x5x8xf32>, tensor<2x8xf32>
   return
@@ -830,7 +830,7 @@ func.func @outs_twice(%x: tensor<2x8xf32>) {
 // -----
 
 func.func @outs_type_differs(%x: tensor<2x8xf32>, %o: tensor<2x9xf32>) {
-  // expected-error @+1 {{to match type of corresponding result}}
+  // expected-error @+1 {{destination ('outs') type 'tensor<2x9xf32>' must equal the input type 'tensor<2x8xf32>'}}
   %y = hybrid.rms_norm %x outs(%o : tensor<2x9xf32>) : tensor<2x8xf32> -> tensor<2x8xf32>
   return
 }

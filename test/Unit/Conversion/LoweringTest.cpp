@@ -683,9 +683,11 @@ TEST_P(NormTest, MatchesReference) {
   auto outs = run(
       {&x, &w, &bias}, {{c.b, c.t, c.d}, {c.b, c.t, c.d}},
       [&](OpBuilder &b, Location l, ValueRange v) {
-        Value ln = LayerNormOp::create(b, l, v[0], v[1], v[2], 1e-5f);
+        Value ln =
+            LayerNormOp::create(b, l, v[0], v[1], v[2], 1e-5f)->getResult(0);
         Value rms = RmsNormOp::create(b, l, v[0],
-                                      c.extra ? v[1] : Value(), 1e-6f);
+                                      c.extra ? v[1] : Value(), 1e-6f)
+                        ->getResult(0);
         return SmallVector<Value>{ln, rms};
       },
       c.dynamic);

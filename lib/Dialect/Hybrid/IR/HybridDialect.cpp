@@ -7,6 +7,7 @@
 #include "hybrid/Dialect/Hybrid/IR/HybridDialect.h"
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -36,5 +37,8 @@ void HybridDialect::initialize() {
   // silently not being tileable.
   declarePromisedInterfaces<TilingInterface, SsmScanOp, WkvOp, DeltaRuleOp,
                             RgLruOp, GruOp, CausalConv1dOp,
+                            WindowedAttentionOp, LayerNormOp, RmsNormOp>();
+  declarePromisedInterfaces<bufferization::BufferizableOpInterface, SsmScanOp,
+                            WkvOp, DeltaRuleOp, RgLruOp, GruOp, CausalConv1dOp,
                             WindowedAttentionOp, LayerNormOp, RmsNormOp>();
 }

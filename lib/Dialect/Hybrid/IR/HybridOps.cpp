@@ -410,25 +410,106 @@ SmallVector<OpOperand *> CausalConv1dOp::getPerStepOperands() {
 // DestinationStyleOpInterface: the destinations are the last operands
 //===----------------------------------------------------------------------===//
 
-/// Every op declares its destinations last in ODS, one per result: (outs,
-/// initial_state) for a recurrence's (sequence, final_state), `outs` for the
-/// others.
-#define HYBRID_DESTINATIONS_ARE_LAST(OpTy)                                     \
+/// Every op declares its destinations last in ODS: (outs, initial_state)
+/// for a recurrence's (sequence, final_state), `outs` for the others. The
+/// count is fixed per op, since the memref form has no results.
+#define HYBRID_DESTINATIONS_ARE_LAST(OpTy, count)                              \
   MutableOperandRange OpTy::getDpsInitsMutable() {                             \
     Operation *op = getOperation();                                            \
-    return MutableOperandRange(op, op->getNumOperands() - op->getNumResults(), \
-                               op->getNumResults());                           \
+    return MutableOperandRange(op, op->getNumOperands() - (count), (count));   \
   }
-HYBRID_DESTINATIONS_ARE_LAST(SsmScanOp)
-HYBRID_DESTINATIONS_ARE_LAST(WkvOp)
-HYBRID_DESTINATIONS_ARE_LAST(DeltaRuleOp)
-HYBRID_DESTINATIONS_ARE_LAST(RgLruOp)
-HYBRID_DESTINATIONS_ARE_LAST(GruOp)
-HYBRID_DESTINATIONS_ARE_LAST(CausalConv1dOp)
-HYBRID_DESTINATIONS_ARE_LAST(WindowedAttentionOp)
-HYBRID_DESTINATIONS_ARE_LAST(LayerNormOp)
-HYBRID_DESTINATIONS_ARE_LAST(RmsNormOp)
+HYBRID_DESTINATIONS_ARE_LAST(SsmScanOp, 2)
+HYBRID_DESTINATIONS_ARE_LAST(WkvOp, 2)
+HYBRID_DESTINATIONS_ARE_LAST(DeltaRuleOp, 2)
+HYBRID_DESTINATIONS_ARE_LAST(RgLruOp, 2)
+HYBRID_DESTINATIONS_ARE_LAST(GruOp, 2)
+HYBRID_DESTINATIONS_ARE_LAST(CausalConv1dOp, 2)
+HYBRID_DESTINATIONS_ARE_LAST(WindowedAttentionOp, 1)
+HYBRID_DESTINATIONS_ARE_LAST(LayerNormOp, 1)
+HYBRID_DESTINATIONS_ARE_LAST(RmsNormOp, 1)
 #undef HYBRID_DESTINATIONS_ARE_LAST
+
+//===----------------------------------------------------------------------===//
+// The tensor and memref forms: memory effects, speculation, verification
+//===----------------------------------------------------------------------===//
+
+/// The memref form reads every memref operand but the sequence destination
+/// (`outs`, written only) and writes its destinations; the initial state is
+/// read, then overwritten with the final state. The tensor form has no
+/// effects.
+static void
+getHybridEffects(DestinationStyleOpInterface op,
+                 SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                     &effects) {
+  if (op.hasPureTensorSemantics())
+    return;
+  // The first init is the sequence (or norm/attention) output: write-only.
+  OpOperand *writeOnly = &*op.getDpsInitsMutable().begin();
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (&operand != writeOnly)
+      effects.emplace_back(MemoryEffects::Read::get(), &operand, /*stage=*/0,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+    if (op.isDpsInit(&operand))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand, /*stage=*/1,
+                           /*effectOnFullRegion=*/true,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+LogicalResult mlir::hybrid::verifyTensorOrMemRefForm(Operation *op) {
+  auto dps = cast<DestinationStyleOpInterface>(op);
+  bool tensors = false, memrefs = false;
+  for (OpOperand &operand : op->getOpOperands()) {
+    tensors |= isa<RankedTensorType>(operand.get().getType());
+    memrefs |= isa<MemRefType>(operand.get().getType());
+  }
+  if (tensors && memrefs)
+    return op->emitOpError()
+           << "mixes tensor and memref operands: either every operand is a "
+              "tensor (the tensor form, with results) or every operand is a "
+              "memref (the memref form, without results)";
+  int64_t inits = dps.getNumDpsInits();
+  if (tensors && op->getNumResults() != inits)
+    return op->emitOpError()
+           << "has " << op->getNumResults() << " results, but its tensor form "
+           << "has " << inits << " (one per destination)";
+  if (memrefs && op->getNumResults() != 0)
+    return op->emitOpError()
+           << "has " << op->getNumResults() << " results, but its memref "
+           << "form has none (its destinations are updated in place)";
+  // That each result has its destination's type is the
+  // DestinationStyleOpInterface's check, after the op's named checks.
+  return success();
+}
+
+#define HYBRID_TWO_FORMS(OpTy, sequenceName)                                   \
+  void OpTy::getEffects(                                                       \
+      SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>      \
+          &effects) {                                                          \
+    getHybridEffects(*this, effects);                                          \
+  }                                                                            \
+  Speculation::Speculatability OpTy::getSpeculatability() {                    \
+    return hasPureTensorSemantics() ? Speculation::Speculatable                \
+                                    : Speculation::NotSpeculatable;            \
+  }                                                                            \
+  void OpTy::getAsmResultNames(OpAsmSetValueNameFn setName) {                  \
+    static const char *const names[] = {sequenceName, "final_state"};         \
+    for (auto [i, result] : llvm::enumerate(getResults()))                     \
+      setName(result, names[i]);                                               \
+  }
+HYBRID_TWO_FORMS(SsmScanOp, "y")
+HYBRID_TWO_FORMS(WkvOp, "o")
+HYBRID_TWO_FORMS(DeltaRuleOp, "o")
+HYBRID_TWO_FORMS(RgLruOp, "h")
+HYBRID_TWO_FORMS(GruOp, "h")
+HYBRID_TWO_FORMS(CausalConv1dOp, "y")
+HYBRID_TWO_FORMS(WindowedAttentionOp, "o")
+HYBRID_TWO_FORMS(LayerNormOp, "result")
+HYBRID_TWO_FORMS(RmsNormOp, "result")
+#undef HYBRID_TWO_FORMS
 
 //===----------------------------------------------------------------------===//
 // Verification helpers
@@ -455,7 +536,7 @@ public:
   void activation(StringRef name, Value value, ArrayRef<StringRef> dims) {
     if (failedAlready || !value)
       return;
-    auto type = cast<RankedTensorType>(value.getType());
+    auto type = cast<ShapedType>(value.getType());
     Type elt = type.getElementType();
     if (!isComputeFloat(elt)) {
       fail() << "'" << name << "' must have an f32, f16 or bf16 element type, got "
@@ -478,7 +559,7 @@ public:
   void param(StringRef name, Value value, ArrayRef<StringRef> dims) {
     if (failedAlready || !value)
       return;
-    auto type = cast<RankedTensorType>(value.getType());
+    auto type = cast<ShapedType>(value.getType());
     if (!isComputeFloat(type.getElementType())) {
       fail() << "'" << name << "' must have an f32, f16 or bf16 element type, got "
              << type.getElementType();
@@ -491,7 +572,7 @@ public:
   void state(StringRef name, Value value, ArrayRef<StringRef> dims) {
     if (failedAlready || !value)
       return;
-    auto type = cast<RankedTensorType>(value.getType());
+    auto type = cast<ShapedType>(value.getType());
     if (!type.getElementType().isF32()) {
       fail() << "'" << name << "' must have element type f32 (states are f32), got "
              << type.getElementType();
@@ -504,7 +585,7 @@ public:
   void mask(StringRef name, Value value, ArrayRef<StringRef> dims) {
     if (failedAlready || !value)
       return;
-    auto type = cast<RankedTensorType>(value.getType());
+    auto type = cast<ShapedType>(value.getType());
     if (!type.getElementType().isInteger(1)) {
       fail() << "'" << name << "' must have element type i1, got "
              << type.getElementType();
@@ -517,7 +598,7 @@ public:
   void lengths(StringRef name, Value value) {
     if (failedAlready || !value)
       return;
-    auto type = cast<RankedTensorType>(value.getType());
+    auto type = cast<ShapedType>(value.getType());
     if (!type.getElementType().isSignlessIntOrIndex()) {
       fail() << "'" << name << "' must have integer or index elements, got "
              << type.getElementType();
@@ -577,7 +658,7 @@ private:
     return s + "]";
   }
 
-  void shape(StringRef name, RankedTensorType type, ArrayRef<StringRef> dims) {
+  void shape(StringRef name, ShapedType type, ArrayRef<StringRef> dims) {
     if (type.getRank() != static_cast<int64_t>(dims.size())) {
       fail() << "'" << name << "' must have rank " << dims.size() << " "
              << layout(dims) << ", got " << type;
@@ -713,7 +794,8 @@ struct Destinations {
 LogicalResult reifyFromInits(DestinationStyleOpInterface op, OpBuilder &b,
                              ReifiedRankedShapedTypeDims &shapes) {
   for (OpOperand &init : op.getDpsInitsMutable())
-    shapes.push_back(tensor::getMixedSizes(b, op.getLoc(), init.get()));
+    if (isa<RankedTensorType>(init.get().getType()))
+      shapes.push_back(tensor::getMixedSizes(b, op.getLoc(), init.get()));
   return success();
 }
 
@@ -726,7 +808,7 @@ std::optional<float> toFloat(std::optional<llvm::APFloat> value) {
 
 /// The default 1/sqrt(K) scale, for a static K.
 float inverseSqrtScale(Value keys) {
-  auto type = cast<RankedTensorType>(keys.getType());
+  auto type = cast<ShapedType>(keys.getType());
   return 1.0f / std::sqrt(static_cast<float>(type.getShape().back()));
 }
 
@@ -769,6 +851,8 @@ RankedTensorType sequenceLike(Value like, Type elt) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult SsmScanOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   OpChecker c(*this);
   c.activation("u", getU(), {"batch", "seq", "d_inner"});
   c.activation("delta", getDelta(), {"batch", "seq", "d_inner"});
@@ -786,7 +870,7 @@ LogicalResult SsmScanOp::verify() {
   c.param("delta_bias", getDeltaBias(), {"d_inner"});
   c.state("initial_state", getInitialState(), {"batch", "d_inner", "d_state"});
   c.lengths("lengths", getLengths());
-  c.activation("y", getY(), {"batch", "seq", "d_inner"});
+  c.activation("y", getOut(), {"batch", "seq", "d_inner"});
   c.state("final_state", getFinalState(), {"batch", "d_inner", "d_state"});
   if (!c.ok())
     return failure();
@@ -812,7 +896,7 @@ void SsmScanOp::build(OpBuilder &b, OperationState &state, Value u,
   d.sequence(out, sequenceLike(u, elementOf(u)), dimsOf(u));
   d.state(initialState, tensorOf({{u, 0}, {u, 2}, {A, 1}}, b.getF32Type()),
           {{u, 0}, {u, 2}, {A, 1}});
-  build(b, state, out.getType(), initialState.getType(), u, delta, A, B, C, D,
+  build(b, state, TypeRange{out.getType(), initialState.getType()}, u, delta, A, B, C, D,
         z, deltaBias, lengths, out, initialState, deltaSoftplus);
 }
 
@@ -821,6 +905,8 @@ void SsmScanOp::build(OpBuilder &b, OperationState &state, Value u,
 //===----------------------------------------------------------------------===//
 
 LogicalResult WkvOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   OpChecker c(*this);
   c.activation("r", getR(), {"batch", "seq", "heads", "key_dim"});
   c.activation("k", getK(), {"batch", "seq", "heads", "key_dim"});
@@ -833,7 +919,7 @@ LogicalResult WkvOp::verify() {
   c.state("initial_state", getInitialState(),
           {"batch", "heads", "value_dim", "key_dim"});
   c.lengths("lengths", getLengths());
-  c.activation("o", getO(), {"batch", "seq", "heads", "value_dim"});
+  c.activation("o", getOut(), {"batch", "seq", "heads", "value_dim"});
   c.state("final_state", getFinalState(),
           {"batch", "heads", "value_dim", "key_dim"});
   c.positive("scale", getScale().convertToFloat());
@@ -875,7 +961,7 @@ void WkvOp::build(OpBuilder &builder, OperationState &state,
   d.state(initialState,
           tensorOf({{r, 0}, {r, 2}, {v, 3}, {r, 3}}, builder.getF32Type()),
           {{r, 0}, {r, 2}, {v, 3}, {r, 3}});
-  build(builder, state, out.getType(), initialState.getType(),
+  build(builder, state, TypeRange{out.getType(), initialState.getType()},
         WkvVariantAttr::get(builder.getContext(), variant), r, k, v,
         logDecay, bonus, a, b, lengths, out, initialState,
         builder.getF32FloatAttr(scale));
@@ -892,11 +978,13 @@ float DeltaRuleOp::getEffectiveScale() {
 }
 
 LogicalResult DeltaRuleOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   OpChecker c(*this);
   c.activation("q", getQ(), {"batch", "seq", "qk_heads", "key_dim"});
   c.activation("k", getK(), {"batch", "seq", "qk_heads", "key_dim"});
   c.activation("v", getV(), {"batch", "seq", "v_heads", "value_dim"});
-  int64_t betaRank = cast<RankedTensorType>(getBeta().getType()).getRank();
+  int64_t betaRank = cast<ShapedType>(getBeta().getType()).getRank();
   if (c.ok() && betaRank != 3 && betaRank != 4)
     return emitOpError()
            << "'beta' must have rank 3 [batch, seq, v_heads] (one value per "
@@ -919,7 +1007,7 @@ LogicalResult DeltaRuleOp::verify() {
   c.state("initial_state", getInitialState(),
           {"batch", "v_heads", "value_dim", "key_dim"});
   c.lengths("lengths", getLengths());
-  c.activation("o", getO(), {"batch", "seq", "v_heads", "value_dim"});
+  c.activation("o", getOut(), {"batch", "seq", "v_heads", "value_dim"});
   c.state("final_state", getFinalState(),
           {"batch", "v_heads", "value_dim", "key_dim"});
   c.positive("scale", toFloat(getScale()));
@@ -951,7 +1039,7 @@ void DeltaRuleOp::build(OpBuilder &b, OperationState &state, Value q,
   d.state(initialState,
           tensorOf({{v, 0}, {v, 2}, {v, 3}, {k, 3}}, b.getF32Type()),
           {{v, 0}, {v, 2}, {v, 3}, {k, 3}});
-  build(b, state, out.getType(), initialState.getType(), q, k, v, beta,
+  build(b, state, TypeRange{out.getType(), initialState.getType()}, q, k, v, beta,
         logDecay, /*decay_a_log=*/Value(), /*decay_bias=*/Value(), lengths,
         out, initialState, scale ? b.getF32FloatAttr(*scale) : FloatAttr(),
         /*beta_sigmoid=*/false);
@@ -962,6 +1050,8 @@ void DeltaRuleOp::build(OpBuilder &b, OperationState &state, Value q,
 //===----------------------------------------------------------------------===//
 
 LogicalResult RgLruOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   OpChecker c(*this);
   // Either the gated form (gate_x, gate_a, a_param) or the core form
   // (log_a).
@@ -991,7 +1081,7 @@ LogicalResult RgLruOp::verify() {
   c.mask("reset", getReset(), {"batch", "seq"});
   c.state("initial_state", getInitialState(), {"batch", "width"});
   c.lengths("lengths", getLengths());
-  c.activation("h", getH(), {"batch", "seq", "width"});
+  c.activation("h", getOut(), {"batch", "seq", "width"});
   c.state("final_state", getFinalState(), {"batch", "width"});
   c.positive("c", getC().convertToFloat());
   return c.result();
@@ -1010,7 +1100,7 @@ void RgLruOp::build(OpBuilder &b, OperationState &state, Value x,
   d.sequence(out, sequenceLike(x, elementOf(x)), dimsOf(x));
   d.state(initialState, tensorOf({{x, 0}, {x, 2}}, b.getF32Type()),
           {{x, 0}, {x, 2}});
-  build(b, state, out.getType(), initialState.getType(), x, gateX, gateA,
+  build(b, state, TypeRange{out.getType(), initialState.getType()}, x, gateX, gateA,
         aParam, /*log_a=*/Value(), reset, lengths, out, initialState,
         b.getF32FloatAttr(c));
 }
@@ -1022,7 +1112,7 @@ RgLruOp RgLruOp::createWithLogA(OpBuilder &b, Location loc, Value xGated,
   d.sequence(out, sequenceLike(xGated, elementOf(xGated)), dimsOf(xGated));
   d.state(initialState, tensorOf({{xGated, 0}, {xGated, 2}}, b.getF32Type()),
           {{xGated, 0}, {xGated, 2}});
-  return RgLruOp::create(b, loc, out.getType(), initialState.getType(),
+  return RgLruOp::create(b, loc, TypeRange{out.getType(), initialState.getType()},
                          xGated, Value(), Value(), Value(), logA, reset,
                          lengths, out, initialState, b.getF32FloatAttr(8.0f));
 }
@@ -1032,13 +1122,15 @@ RgLruOp RgLruOp::createWithLogA(OpBuilder &b, Location loc, Value xGated,
 //===----------------------------------------------------------------------===//
 
 LogicalResult GruOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   OpChecker c(*this);
   c.activation("input_gates", getInputGates(), {"batch", "seq", "gates"});
   c.param("hidden_weight", getHiddenWeight(), {"hidden", "gates"});
   c.param("hidden_bias", getHiddenBias(), {"gates"});
   c.state("initial_state", getInitialState(), {"batch", "hidden"});
   c.lengths("lengths", getLengths());
-  c.activation("h", getH(), {"batch", "seq", "hidden"});
+  c.activation("h", getOut(), {"batch", "seq", "hidden"});
   c.state("final_state", getFinalState(), {"batch", "hidden"});
   if (!c.ok())
     return failure();
@@ -1070,7 +1162,7 @@ void GruOp::build(OpBuilder &b, OperationState &state, Value inputGates,
   d.state(initialState,
           tensorOf({{inputGates, 0}, {hiddenWeight, 0}}, b.getF32Type()),
           {{inputGates, 0}, {hiddenWeight, 0}});
-  build(b, state, out.getType(), initialState.getType(), inputGates,
+  build(b, state, TypeRange{out.getType(), initialState.getType()}, inputGates,
         hiddenWeight, hiddenBias, lengths, out, initialState);
 }
 
@@ -1079,13 +1171,15 @@ void GruOp::build(OpBuilder &b, OperationState &state, Value inputGates,
 //===----------------------------------------------------------------------===//
 
 LogicalResult CausalConv1dOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   OpChecker c(*this);
   c.activation("x", getX(), {"batch", "seq", "channels"});
   c.param("weight", getWeight(), {"width", "channels"});
   c.param("bias", getBias(), {"channels"});
   c.state("initial_state", getInitialState(), {"batch", "tail", "channels"});
   c.lengths("lengths", getLengths());
-  c.activation("y", getY(), {"batch", "seq", "channels"});
+  c.activation("y", getOut(), {"batch", "seq", "channels"});
   c.state("final_state", getFinalState(), {"batch", "tail", "channels"});
   if (!c.ok())
     return failure();
@@ -1115,7 +1209,7 @@ void CausalConv1dOp::build(OpBuilder &b, OperationState &state, Value x,
   Destinations d(b, state.location);
   d.sequence(out, sequenceLike(x, elementOf(x)), dimsOf(x));
   d.state(initialState, stateType, {{x, 0}, {weight, 0, -1}, {x, 2}});
-  build(b, state, out.getType(), initialState.getType(), x, weight, bias,
+  build(b, state, TypeRange{out.getType(), initialState.getType()}, x, weight, bias,
         lengths, out, initialState,
         ActivationAttr::get(b.getContext(), activation));
 }
@@ -1131,11 +1225,13 @@ float WindowedAttentionOp::getEffectiveScale() {
 }
 
 LogicalResult WindowedAttentionOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   OpChecker c(*this);
   c.activation("q", getQ(), {"batch", "q_seq", "q_heads", "key_dim"});
   c.activation("k", getK(), {"batch", "kv_seq", "kv_heads", "key_dim"});
   c.activation("v", getV(), {"batch", "kv_seq", "kv_heads", "value_dim"});
-  c.activation("o", getO(), {"batch", "q_seq", "q_heads", "value_dim"});
+  c.activation("o", getOut(), {"batch", "q_seq", "q_heads", "value_dim"});
   c.mask("key_mask", getKeyMask(), {"batch", "kv_seq"});
   c.positive("scale", toFloat(getScale()));
   if (!c.ok())
@@ -1175,7 +1271,7 @@ void WindowedAttentionOp::build(OpBuilder &b, OperationState &state,
   Destinations d(b, state.location);
   d.sequence(out, tensorOf({{q, 0}, {q, 1}, {q, 2}, {v, 3}}, elementOf(q)),
              {{q, 0}, {q, 1}, {q, 2}, {v, 3}});
-  build(b, state, out.getType(), q, k, v, keyMask, out,
+  build(b, state, TypeRange{out.getType()}, q, k, v, keyMask, out,
         window ? b.getI64IntegerAttr(*window) : IntegerAttr(),
         scale ? b.getF32FloatAttr(*scale) : FloatAttr(), qkNorm);
 }
@@ -1260,7 +1356,7 @@ LogicalResult GatedParallelOp::verifyRegions() {
 /// vectors over the last dimension and the result has the input's type.
 static LogicalResult verifyNorm(Operation *op, Value input, Value weight,
                                 Value bias, float epsilon, Value result) {
-  auto type = cast<RankedTensorType>(input.getType());
+  auto type = cast<ShapedType>(input.getType());
   OpChecker c(op);
   if (type.getRank() == 0)
     return op->emitOpError("'input' must have rank >= 1 (the last dimension "
@@ -1273,15 +1369,23 @@ static LogicalResult verifyNorm(Operation *op, Value input, Value weight,
   c.positive("epsilon", epsilon);
   if (!c.ok())
     return failure();
-  if (result.getType() != input.getType())
-    return op->emitOpError() << "result type " << result.getType()
+  // Memref forms may differ in layout (a strided view of a bigger buffer).
+  auto resultType = cast<ShapedType>(result.getType());
+  bool same = isa<RankedTensorType>(type)
+                  ? resultType == type
+                  : resultType.getShape() == type.getShape() &&
+                        resultType.getElementType() == type.getElementType();
+  if (!same)
+    return op->emitOpError() << "destination ('outs') type " << result.getType()
                              << " must equal the input type " << type;
   return success();
 }
 
 LogicalResult LayerNormOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   return verifyNorm(*this, getInput(), getWeight(), getBias(),
-                    getEpsilon().convertToFloat(), getResult());
+                    getEpsilon().convertToFloat(), getOut());
 }
 
 LogicalResult
@@ -1291,8 +1395,10 @@ LayerNormOp::reifyResultShapes(OpBuilder &b,
 }
 
 LogicalResult RmsNormOp::verify() {
+  if (failed(verifyTensorOrMemRefForm(*this)))
+    return failure();
   return verifyNorm(*this, getInput(), getWeight(), Value(),
-                    getEpsilon().convertToFloat(), getResult());
+                    getEpsilon().convertToFloat(), getOut());
 }
 
 LogicalResult RmsNormOp::reifyResultShapes(OpBuilder &b,
@@ -1304,12 +1410,12 @@ void LayerNormOp::build(OpBuilder &b, OperationState &state, Value input,
                         Value weight, Value bias, float epsilon) {
   auto type = cast<RankedTensorType>(input.getType());
   Value out = emptyDestination(b, state.location, type, dimsOf(input));
-  build(b, state, type, input, weight, bias, out, b.getF32FloatAttr(epsilon));
+  build(b, state, TypeRange{type}, input, weight, bias, out, b.getF32FloatAttr(epsilon));
 }
 
 void RmsNormOp::build(OpBuilder &b, OperationState &state, Value input,
                       Value weight, float epsilon) {
   auto type = cast<RankedTensorType>(input.getType());
   Value out = emptyDestination(b, state.location, type, dimsOf(input));
-  build(b, state, type, input, weight, out, b.getF32FloatAttr(epsilon));
+  build(b, state, TypeRange{type}, input, weight, out, b.getF32FloatAttr(epsilon));
 }

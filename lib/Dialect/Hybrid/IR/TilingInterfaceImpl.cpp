@@ -30,12 +30,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ScalarImplementation.h"
 #include "hybrid/Dialect/Hybrid/IR/HybridExternalModels.h"
 #include "hybrid/Dialect/Hybrid/IR/HybridOps.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -49,6 +51,20 @@ using namespace mlir::hybrid;
 namespace {
 
 using utils::IteratorType;
+
+/// Dimension `dim` of a tensor or memref value.
+OpFoldResult mixedSize(OpBuilder &b, Location loc, Value value, int64_t dim) {
+  if (isa<MemRefType>(value.getType()))
+    return memref::getMixedSize(b, loc, value, dim);
+  return tensor::getMixedSize(b, loc, value, dim);
+}
+
+/// Every dimension of a tensor or memref value.
+SmallVector<OpFoldResult> mixedSizes(OpBuilder &b, Location loc, Value value) {
+  if (isa<MemRefType>(value.getType()))
+    return memref::getMixedSizes(b, loc, value);
+  return tensor::getMixedSizes(b, loc, value);
+}
 
 /// How one dimension of an operand or result relates to the loops.
 struct DimMap {
@@ -223,8 +239,8 @@ TilingDesc describe(WindowedAttentionOp op) {
     // S - Tq + off + size - 1, its first at S - Tq + off.
     AffineExpr s0, s1, s2, s3;
     bindSymbols(b.getContext(), s0, s1, s2, s3);
-    SmallVector<OpFoldResult> ops{tensor::getMixedSize(b, loc, k, 1),
-                                  tensor::getMixedSize(b, loc, q, 1), off,
+    SmallVector<OpFoldResult> ops{mixedSize(b, loc, k, 1),
+                                  mixedSize(b, loc, q, 1), off,
                                   size};
     OpFoldResult end = affine::makeComposedFoldedAffineApply(
         b, loc, s0 - s1 + s2 + s3, ops);
@@ -248,7 +264,7 @@ template <typename NormOp>
 TilingDesc describeNorm(NormOp op) {
   TilingDesc d(op);
   Value x = op.getInput();
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
+  int64_t rank = cast<ShapedType>(x.getType()).getRank();
   SmallVector<DimMap> rows;
   for (int64_t i = 0; i < rank; ++i) {
     d.iterators.push_back(i + 1 == rank ? kSeq : kPar);
@@ -298,8 +314,7 @@ OpFoldResult divide(OpBuilder &b, Location loc, OpFoldResult x,
 /// The size of loop l.
 OpFoldResult loopSize(OpBuilder &b, Location loc, const TilingDesc &d,
                       unsigned l) {
-  return tensor::getMixedSize(b, loc, d.loopSizes[l].first,
-                              d.loopSizes[l].second);
+  return mixedSize(b, loc, d.loopSizes[l].first, d.loopSizes[l].second);
 }
 
 /// The tile of every dimension of `value` is the whole dimension.
@@ -314,7 +329,7 @@ SmallVector<OpFoldResult> sizesOf(OpBuilder &b, Location loc, Value value,
                                   bool ownResult) {
   auto result = dyn_cast<OpResult>(value);
   if (!ownResult || !result)
-    return tensor::getMixedSizes(b, loc, value);
+    return mixedSizes(b, loc, value);
   ReifiedRankedShapedTypeDims shapes;
   if (failed(reifyResultShapes(b, result.getOwner(), shapes)))
     return {};
@@ -342,7 +357,7 @@ void tileOf(OpBuilder &b, Location loc, const TilingDesc &d, Value value,
       // groups of gs = loop size / group count consecutive loop indices.
       OpFoldResult gs =
           divide(b, loc, loopSize(b, loc, d, dm.loop),
-                 tensor::getMixedSize(b, loc, value, i), /*ceil=*/false);
+                 mixedSize(b, loc, value, i), /*ceil=*/false);
       off.push_back(divide(b, loc, offsets[dm.loop], gs, /*ceil=*/false));
       sz.push_back(divide(b, loc, sizes[dm.loop], gs, /*ceil=*/true));
       break;
@@ -363,18 +378,22 @@ bool coversDim(Value value, int64_t dim, OpFoldResult offset,
                OpFoldResult size) {
   if (!isConstantIntValue(offset, 0))
     return false;
-  auto type = cast<RankedTensorType>(value.getType());
+  auto type = cast<ShapedType>(value.getType());
   if (!type.isDynamicDim(dim))
     return isConstantIntValue(size, type.getDimSize(dim));
   auto sv = dyn_cast<Value>(size);
-  auto dimOp = sv ? sv.getDefiningOp<tensor::DimOp>() : tensor::DimOp();
-  if (!dimOp)
+  if (!sv)
     return false;
-  std::optional<int64_t> idx = dimOp.getConstantIndex();
-  return idx && *idx == dim &&
-         cast<RankedTensorType>(dimOp.getSource().getType()).getShape() ==
-             type.getShape() &&
-         dimOp.getSource() == value;
+  std::optional<int64_t> idx;
+  Value source;
+  if (auto dimOp = sv.getDefiningOp<tensor::DimOp>()) {
+    idx = dimOp.getConstantIndex();
+    source = dimOp.getSource();
+  } else if (auto dimOp = sv.getDefiningOp<memref::DimOp>()) {
+    idx = dimOp.getConstantIndex();
+    source = dimOp.getSource();
+  }
+  return idx && *idx == dim && source == value;
 }
 
 /// The iteration-domain tile that touches the tile (offsets, sizes) of a
@@ -444,6 +463,18 @@ struct HybridTilingModel
     return success();
   }
 
+  /// The memref form only: the body of the innermost loop of the
+  /// iteration domain (ScalarImplementation.cpp).
+  LogicalResult generateScalarImplementation(Operation *op, OpBuilder &b,
+                                             Location loc,
+                                             ValueRange ivs) const {
+    if (!cast<DestinationStyleOpInterface>(op).hasPureBufferSemantics())
+      return op->emitOpError(
+          "has no scalar implementation in the tensor form (bufferize it "
+          "first: its scalar loops update its destination buffers)");
+    return hybrid::detail::emitScalarImplementation(cast<OpTy>(op), b, loc, ivs);
+  }
+
   FailureOr<TilingResult>
   getTiledImplementation(Operation *op, OpBuilder &b,
                          ArrayRef<OpFoldResult> offsets,
@@ -467,6 +498,12 @@ struct HybridTilingModel
       SmallVector<OpFoldResult> off, sz;
       tileOf(b, loc, d, v, /*ownResult=*/false, dims, offsets, sizes, off, sz);
       SmallVector<OpFoldResult> strides(off.size(), b.getIndexAttr(1));
+      if (isa<MemRefType>(v.getType())) {
+        // The memref form tiles into views of its buffers.
+        operands.push_back(
+            memref::SubViewOp::create(b, loc, v, off, sz, strides));
+        continue;
+      }
       auto slice = tensor::ExtractSliceOp::create(b, loc, v, off, sz, strides);
       result.generatedSlices.push_back(slice);
       operands.push_back(slice);
@@ -571,4 +608,5 @@ void mlir::hybrid::registerTilingInterfaceExternalModels(
 
 void mlir::hybrid::registerHybridExternalModels(DialectRegistry &registry) {
   registerTilingInterfaceExternalModels(registry);
+  registerBufferizableOpInterfaceExternalModels(registry);
 }

@@ -23,6 +23,10 @@ namespace mlir::hybrid {
 /// gru), causal_conv1d, windowed_attention, layer_norm and rms_norm.
 void registerTilingInterfaceExternalModels(DialectRegistry &registry);
 
+/// BufferizableOpInterface on the same ops: one-shot bufferization turns
+/// their tensor form into their memref form (BufferizableOpInterfaceImpl.cpp).
+void registerBufferizableOpInterfaceExternalModels(DialectRegistry &registry);
+
 /// Every external model of the hybrid dialect.
 void registerHybridExternalModels(DialectRegistry &registry);
 

@@ -57,13 +57,14 @@ def Hybrid_RecurrenceOpInterface : OpInterface<"RecurrenceOpInterface"> {
       "::mlir::MutableOperandRange", "getLengthsMutable", (ins),
       [{ return $_op.getLengthsMutable(); }]>,
     InterfaceMethod<
-      "The per-position output.",
+      "The per-position output (null in the memref form).",
       "::mlir::OpResult", "getSequenceResult", (ins), "",
-      [{ return $_op->getResult(0); }]>,
+      [{ return $_op->getNumResults() ? $_op->getResult(0) : ::mlir::OpResult(); }]>,
     InterfaceMethod<
-      "The state after the last position (the initial state's type).",
+      "The state after the last position (the initial state's type; null "
+      "in the memref form, which updates the initial state in place).",
       "::mlir::OpResult", "getFinalStateResult", (ins), "",
-      [{ return $_op->getResult(1); }]>
+      [{ return $_op->getNumResults() ? $_op->getResult(1) : ::mlir::OpResult(); }]>
   ];
   let extraSharedClassDeclaration = [{
     /// The initial state (the final state's destination).

@@ -37,6 +37,12 @@ namespace mlir::hybrid {
 /// lowering give it a fresh destination instead of copying the argument.
 bool isReadOnlyFunctionArgument(Value v);
 
+/// Verifies that a destination-style hybrid op is in one of its two forms:
+/// every operand a tensor and one result per destination, of its type (the
+/// tensor form), or every operand a memref and no results (the memref form,
+/// which updates its destinations in place).
+LogicalResult verifyTensorOrMemRefForm(Operation *op);
+
 } // namespace mlir::hybrid
 
 #endif // HYBRID_DIALECT_HYBRID_IR_HYBRIDOPS_H

@@ -16,21 +16,48 @@
 include "hybrid/Dialect/Hybrid/IR/HybridDialect.td"
 include "hybrid/Dialect/Hybrid/IR/HybridEnums.td"
 include "hybrid/Dialect/Hybrid/IR/HybridInterfaces.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-/// Traits shared by the ops whose results follow from their operands.
+/// Traits shared by the destination-style ops. In the tensor form they are
+/// pure; in the memref form (after bufferization) they read their inputs and
+/// write their destinations, which getEffects reports per operand.
 defvar HybridShapedOpTraits = [
-  Pure,
+  DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+  DeclareOpInterfaceMethods<ConditionallySpeculatable>,
+  DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>,
   DeclareOpInterfaceMethods<ReifyRankedShapedTypeOpInterface,
                             ["reifyResultShapes"]>
-];
+]<Trait>;
+
+/// An operand of a destination-style hybrid op: a ranked tensor (the tensor
+/// form, with results) or a memref (the memref form, after bufferization:
+/// no results, the destinations are written in place). All operands of one
+/// op are of one kind.
+def Hybrid_Shaped : AnyTypeOf<[AnyRankedTensor, AnyMemRef],
+                              "ranked tensor or memref">;
 
 /// Per-sequence lengths of a variable-length batch: [B] integers.
-def Hybrid_Lengths : 1DTensorOf<[AnySignlessInteger, Index]>;
+def Hybrid_Lengths : AnyTypeOf<[1DTensorOf<[AnySignlessInteger, Index]>,
+                                MemRefRankOf<[AnySignlessInteger, Index], [1]>],
+                               "1-D tensor or memref of integers">;
+
+/// The accessors of a destination-style op's results, which exist in the
+/// tensor form only: null values in the memref form, whose destinations are
+/// updated in place.
+class Hybrid_ResultAccessors<string seq, bit hasState = 1> {
+  code decl = "/// The per-position result (null in the memref form).\n"
+    # "::mlir::Value get" # seq # "() { return getNumResults() ? "
+    # "getOperation()->getResult(0) : ::mlir::Value(); }\n"
+    # !if(hasState,
+        "/// The state after the last position (null in the memref form).\n"
+        # "::mlir::Value getFinalState() { return getNumResults() == 2 ? "
+        # "getOperation()->getResult(1) : ::mlir::Value(); }\n", "");
+}
 
 /// Optional operands go through AttrSizedOperandSegments.
 defvar HybridRecurrenceTraits =
@@ -95,20 +122,20 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$u,
-    AnyRankedTensor:$delta,
-    AnyRankedTensor:$A,
-    AnyRankedTensor:$B,
-    AnyRankedTensor:$C,
-    Optional<AnyRankedTensor>:$D,
-    Optional<AnyRankedTensor>:$z,
-    Optional<AnyRankedTensor>:$delta_bias,
+    Hybrid_Shaped:$u,
+    Hybrid_Shaped:$delta,
+    Hybrid_Shaped:$A,
+    Hybrid_Shaped:$B,
+    Hybrid_Shaped:$C,
+    Optional<Hybrid_Shaped>:$D,
+    Optional<Hybrid_Shaped>:$z,
+    Optional<Hybrid_Shaped>:$delta_bias,
     Optional<Hybrid_Lengths>:$lengths,
-    AnyRankedTensor:$out,
-    AnyRankedTensor:$initial_state,
+    Hybrid_Shaped:$out,
+    Hybrid_Shaped:$initial_state,
     UnitAttr:$delta_softplus
   );
-  let results = (outs AnyRankedTensor:$y, AnyRankedTensor:$final_state);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `u` `(` $u `:` type($u) `)`
     `delta` `(` $delta `:` type($delta) `)`
@@ -121,13 +148,13 @@ def Hybrid_SsmScanOp : Hybrid_Op<"ssm_scan", HybridRecurrenceTraits> {
     `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     custom<ScanKeywords>($delta_softplus, $out, type($out))
-    attr-dict `->` type($y) `,` type($final_state)
+    attr-dict (`->` type($results)^)?
   }];
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = Hybrid_ResultAccessors<"Y">.decl # [{
     /// True when B and C carry a group dimension ([B, T, G, N]); false for
     /// Mamba-1's [B, T, N].
     bool hasGroupedBC() {
-      return ::llvm::cast<::mlir::RankedTensorType>(getB().getType())
+      return ::llvm::cast<::mlir::ShapedType>(getB().getType())
                  .getRank() != 3;
     }
   }];
@@ -197,19 +224,19 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
   }];
   let arguments = (ins
     Hybrid_WkvVariantAttr:$variant,
-    AnyRankedTensor:$r,
-    AnyRankedTensor:$k,
-    AnyRankedTensor:$v,
-    AnyRankedTensor:$log_decay,
-    Optional<AnyRankedTensor>:$bonus,
-    Optional<AnyRankedTensor>:$a,
-    Optional<AnyRankedTensor>:$b,
+    Hybrid_Shaped:$r,
+    Hybrid_Shaped:$k,
+    Hybrid_Shaped:$v,
+    Hybrid_Shaped:$log_decay,
+    Optional<Hybrid_Shaped>:$bonus,
+    Optional<Hybrid_Shaped>:$a,
+    Optional<Hybrid_Shaped>:$b,
     Optional<Hybrid_Lengths>:$lengths,
-    AnyRankedTensor:$out,
-    AnyRankedTensor:$initial_state,
+    Hybrid_Shaped:$out,
+    Hybrid_Shaped:$initial_state,
     DefaultValuedAttr<F32Attr, "1.0f">:$scale
   );
-  let results = (outs AnyRankedTensor:$o, AnyRankedTensor:$final_state);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     custom<WkvVariant>($variant)
     `r` `(` $r `:` type($r) `)`
@@ -222,7 +249,7 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
     `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     custom<WkvKeywords>($scale, $out, type($out))
-    attr-dict `->` type($o) `,` type($final_state)
+    attr-dict (`->` type($results)^)?
   }];
   let builders = [
     // Result types follow from the operands; a null destination is
@@ -233,6 +260,7 @@ def Hybrid_WkvOp : Hybrid_Op<"wkv", HybridRecurrenceTraits> {
       CArg<"::mlir::Value", "{}">:$lengths,
       CArg<"::mlir::Value", "{}">:$out)>
   ];
+  let extraClassDeclaration = Hybrid_ResultAccessors<"O">.decl;
   let hasVerifier = 1;
 }
 
@@ -291,20 +319,20 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$q,
-    AnyRankedTensor:$k,
-    AnyRankedTensor:$v,
-    AnyRankedTensor:$beta,
-    Optional<AnyRankedTensor>:$log_decay,
-    Optional<AnyRankedTensor>:$decay_a_log,
-    Optional<AnyRankedTensor>:$decay_bias,
+    Hybrid_Shaped:$q,
+    Hybrid_Shaped:$k,
+    Hybrid_Shaped:$v,
+    Hybrid_Shaped:$beta,
+    Optional<Hybrid_Shaped>:$log_decay,
+    Optional<Hybrid_Shaped>:$decay_a_log,
+    Optional<Hybrid_Shaped>:$decay_bias,
     Optional<Hybrid_Lengths>:$lengths,
-    AnyRankedTensor:$out,
-    AnyRankedTensor:$initial_state,
+    Hybrid_Shaped:$out,
+    Hybrid_Shaped:$initial_state,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$beta_sigmoid
   );
-  let results = (outs AnyRankedTensor:$o, AnyRankedTensor:$final_state);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `q` `(` $q `:` type($q) `)`
     `k` `(` $k `:` type($k) `)`
@@ -316,14 +344,14 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     custom<DeltaKeywords>($scale, $beta_sigmoid, $out, type($out))
-    attr-dict `->` type($o) `,` type($final_state)
+    attr-dict (`->` type($results)^)?
   }];
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = Hybrid_ResultAccessors<"O">.decl # [{
     /// True when the op has a decay gate (Gated DeltaNet).
     bool isGated() { return static_cast<bool>(getLogDecay()); }
     /// True when beta has one value per value channel.
     bool hasPerChannelBeta() {
-      return ::llvm::cast<::mlir::RankedTensorType>(getBeta().getType())
+      return ::llvm::cast<::mlir::ShapedType>(getBeta().getType())
                  .getRank() == 4;
     }
     /// The q scale in effect: the attribute, or 1/sqrt(K) when it is absent
@@ -397,18 +425,18 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$x,
-    Optional<AnyRankedTensor>:$gate_x,
-    Optional<AnyRankedTensor>:$gate_a,
-    Optional<AnyRankedTensor>:$a_param,
-    Optional<AnyRankedTensor>:$log_a,
-    Optional<AnyRankedTensor>:$reset,
+    Hybrid_Shaped:$x,
+    Optional<Hybrid_Shaped>:$gate_x,
+    Optional<Hybrid_Shaped>:$gate_a,
+    Optional<Hybrid_Shaped>:$a_param,
+    Optional<Hybrid_Shaped>:$log_a,
+    Optional<Hybrid_Shaped>:$reset,
     Optional<Hybrid_Lengths>:$lengths,
-    AnyRankedTensor:$out,
-    AnyRankedTensor:$initial_state,
+    Hybrid_Shaped:$out,
+    Hybrid_Shaped:$initial_state,
     DefaultValuedAttr<F32Attr, "8.0f">:$c
   );
-  let results = (outs AnyRankedTensor:$h, AnyRankedTensor:$final_state);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `x` `(` $x `:` type($x) `)`
     (`gate_x` `(` $gate_x^ `:` type($gate_x) `)`)?
@@ -419,7 +447,7 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
     `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     custom<LruKeywords>($c, $out, type($out))
-    attr-dict `->` type($h) `,` type($final_state)
+    attr-dict (`->` type($results)^)?
   }];
   let builders = [
     // Result types follow from the operands; a null destination is
@@ -429,7 +457,7 @@ def Hybrid_RgLruOp : Hybrid_Op<"rg_lru", HybridRecurrenceTraits> {
       CArg<"::mlir::Value", "{}">:$lengths,
       CArg<"::mlir::Value", "{}">:$out)>
   ];
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = Hybrid_ResultAccessors<"H">.decl # [{
     /// The core form (SPEC.md section 8): `x` is the already-gated input
     /// and `log_a` the log of the decay; result types follow.
     static RgLruOp createWithLogA(::mlir::OpBuilder &b, ::mlir::Location loc,
@@ -493,14 +521,14 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$input_gates,
-    AnyRankedTensor:$hidden_weight,
-    Optional<AnyRankedTensor>:$hidden_bias,
+    Hybrid_Shaped:$input_gates,
+    Hybrid_Shaped:$hidden_weight,
+    Optional<Hybrid_Shaped>:$hidden_bias,
     Optional<Hybrid_Lengths>:$lengths,
-    AnyRankedTensor:$out,
-    AnyRankedTensor:$initial_state
+    Hybrid_Shaped:$out,
+    Hybrid_Shaped:$initial_state
   );
-  let results = (outs AnyRankedTensor:$h, AnyRankedTensor:$final_state);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `input_gates` `(` $input_gates `:` type($input_gates) `)`
     `hidden_weight` `(` $hidden_weight `:` type($hidden_weight) `)`
@@ -508,7 +536,7 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
     `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     `outs` `(` $out `:` type($out) `)`
-    attr-dict `->` type($h) `,` type($final_state)
+    attr-dict (`->` type($results)^)?
   }];
   let builders = [
     // Result types follow from the operands; a null destination is
@@ -518,6 +546,7 @@ def Hybrid_GruOp : Hybrid_Op<"gru", HybridRecurrenceTraits> {
       CArg<"::mlir::Value", "{}">:$lengths,
       CArg<"::mlir::Value", "{}">:$out)>
   ];
+  let extraClassDeclaration = Hybrid_ResultAccessors<"H">.decl;
   let hasVerifier = 1;
 }
 
@@ -572,15 +601,15 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$x,
-    AnyRankedTensor:$weight,
-    Optional<AnyRankedTensor>:$bias,
+    Hybrid_Shaped:$x,
+    Hybrid_Shaped:$weight,
+    Optional<Hybrid_Shaped>:$bias,
     Optional<Hybrid_Lengths>:$lengths,
-    AnyRankedTensor:$out,
-    AnyRankedTensor:$initial_state,
+    Hybrid_Shaped:$out,
+    Hybrid_Shaped:$initial_state,
     DefaultValuedAttr<Hybrid_ActivationAttr, "::mlir::hybrid::Activation::none">:$activation
   );
-  let results = (outs AnyRankedTensor:$y, AnyRankedTensor:$final_state);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `x` `(` $x `:` type($x) `)`
     `weight` `(` $weight `:` type($weight) `)`
@@ -588,7 +617,7 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
     `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
     custom<ConvKeywords>($activation, $out, type($out))
-    attr-dict `->` type($y) `,` type($final_state)
+    attr-dict (`->` type($results)^)?
   }];
   let builders = [
     // Result types follow from the operands; a null destination is
@@ -599,6 +628,7 @@ def Hybrid_CausalConv1dOp : Hybrid_Op<"causal_conv1d", HybridRecurrenceTraits> {
       CArg<"::mlir::Value", "{}">:$lengths,
       CArg<"::mlir::Value", "{}">:$out)>
   ];
+  let extraClassDeclaration = Hybrid_ResultAccessors<"Y">.decl;
   let hasVerifier = 1;
 }
 
@@ -651,25 +681,25 @@ def Hybrid_WindowedAttentionOp
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$q,
-    AnyRankedTensor:$k,
-    AnyRankedTensor:$v,
-    Optional<AnyRankedTensor>:$key_mask,
-    AnyRankedTensor:$out,
+    Hybrid_Shaped:$q,
+    Hybrid_Shaped:$k,
+    Hybrid_Shaped:$v,
+    Optional<Hybrid_Shaped>:$key_mask,
+    Hybrid_Shaped:$out,
     OptionalAttr<I64Attr>:$window,
     OptionalAttr<F32Attr>:$scale,
     UnitAttr:$qk_norm
   );
-  let results = (outs AnyRankedTensor:$o);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     `q` `(` $q `:` type($q) `)`
     `k` `(` $k `:` type($k) `)`
     `v` `(` $v `:` type($v) `)`
     (`key_mask` `(` $key_mask^ `:` type($key_mask) `)`)?
     custom<AttentionKeywords>($window, $scale, $qk_norm, $out, type($out))
-    attr-dict `->` type($o)
+    attr-dict (`->` type($results)^)?
   }];
-  let extraClassDeclaration = [{
+  let extraClassDeclaration = Hybrid_ResultAccessors<"O", 0>.decl # [{
     /// The score scale in effect: the attribute, or 1/sqrt(Dk) when it is
     /// absent (Dk must then be static).
     float getEffectiveScale();
@@ -780,7 +810,8 @@ class Hybrid_NormOp<string mnemonic, list<Trait> traits = []>
                             [DeclareOpInterfaceMethods<
                                  DestinationStyleOpInterface>],
                             traits)> {
-  let results = (outs AnyRankedTensor:$result);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let extraClassDeclaration = Hybrid_ResultAccessors<"Output", 0>.decl;
   let hasVerifier = 1;
 }
 
@@ -804,10 +835,10 @@ def Hybrid_LayerNormOp : Hybrid_NormOp<"layer_norm", [AttrSizedOperandSegments]>
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$input,
-    Optional<AnyRankedTensor>:$weight,
-    Optional<AnyRankedTensor>:$bias,
-    AnyRankedTensor:$out,
+    Hybrid_Shaped:$input,
+    Optional<Hybrid_Shaped>:$weight,
+    Optional<Hybrid_Shaped>:$bias,
+    Hybrid_Shaped:$out,
     DefaultValuedAttr<F32Attr, "1.0e-5f">:$epsilon
   );
   let assemblyFormat = [{
@@ -815,7 +846,7 @@ def Hybrid_LayerNormOp : Hybrid_NormOp<"layer_norm", [AttrSizedOperandSegments]>
     (`weight` `(` $weight^ `:` type($weight) `)`)?
     (`bias` `(` $bias^ `:` type($bias) `)`)?
     custom<NormKeywords>($epsilon, $out, type($out))
-    attr-dict `:` type($input) `->` type($result)
+    attr-dict `:` type($input) (`->` type($results)^)?
   }];
   let builders = [
     // The result has the input's type; the destination is a tensor.empty.
@@ -844,16 +875,16 @@ def Hybrid_RmsNormOp : Hybrid_NormOp<"rms_norm"> {
     ```
   }];
   let arguments = (ins
-    AnyRankedTensor:$input,
-    Optional<AnyRankedTensor>:$weight,
-    AnyRankedTensor:$out,
+    Hybrid_Shaped:$input,
+    Optional<Hybrid_Shaped>:$weight,
+    Hybrid_Shaped:$out,
     DefaultValuedAttr<F32Attr, "1.0e-5f">:$epsilon
   );
   let assemblyFormat = [{
     $input
     (`weight` `(` $weight^ `:` type($weight) `)`)?
     custom<NormKeywords>($epsilon, $out, type($out))
-    attr-dict `:` type($input) `->` type($result)
+    attr-dict `:` type($input) (`->` type($results)^)?
   }];
   let builders = [
     // The result has the input's type; the destination is a tensor.empty.

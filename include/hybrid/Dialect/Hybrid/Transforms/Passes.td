@@ -275,4 +275,30 @@ def HybridChunk : Pass<"hybrid-chunk", "::mlir::func::FuncOp"> {
   ];
 }
 
+def HybridLowerToLoops : Pass<"hybrid-lower-to-loops", "::mlir::func::FuncOp"> {
+  let summary = "Lower the memref form of hybrid ops to scalar loops";
+  let description = [{
+    Replaces every destination-style hybrid op in memref form (what one-shot
+    bufferization makes of the tensor form) by one `scf.for` per loop of its
+    iteration domain around the op's scalar implementation
+    (`TilingInterface::generateScalarImplementation`, through upstream
+    `scf::lowerToLoopsUsingSCFForOp`): parallel loops first, the time loop
+    of a recurrence innermost, the state updated in place in the initial
+    state's buffer. It is the simplest correct lowering of every op, as
+    upstream's `convert-linalg-to-loops` is for Linalg: the form a GPU
+    thread runs, and an independent check of `convert-hybrid-to-scf`'s
+    optimised loops (`hybrid-cpu-pipeline{scalar-loops=true}` runs a whole
+    model through it).
+
+    Tensor-form ops are left alone (bufferize first); a `gated_parallel`
+    must have been expanded before bufferization.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
 #endif // HYBRID_DIALECT_HYBRID_TRANSFORMS_PASSES_TD
