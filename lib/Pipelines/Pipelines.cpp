@@ -78,11 +78,15 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   buildHybridLevelPipeline(pm, options);
   if (options.stopAfterHybrid)
     return;
-  // hybrid -> scf.forall/scf.for over vectors, and linalg, on tensors.
+  // hybrid -> scf.forall/scf.for over vectors, and linalg, on tensors; or,
+  // with scalar-loops, only gated_parallel expanded (it has no memref
+  // form) and the other hybrid ops bufferized below.
   ConvertHybridToSCFOptions lowering;
   lowering.vectorWidth = options.vectorWidth;
   lowering.rowTile = options.rowTile;
   lowering.queryLanes = options.queryLanes;
+  if (options.scalarLoops)
+    lowering.opNames = {"hybrid.gated_parallel"};
   pm.addPass(createConvertHybridToSCF(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -109,6 +113,9 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   // its final state into a fresh buffer.
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  // The memref form of the hybrid ops (scalar-loops) -> scalar loops.
+  if (options.scalarLoops)
+    pm.addNestedPass<func::FuncOp>(createHybridLowerToLoops());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   // Deallocation clones a buffer a function returns but does not own (a

@@ -74,6 +74,11 @@ cl::opt<int> benchOpt("bench",
                       cl::init(0), cl::cat(runCat));
 cl::opt<bool> noOpenmp("no-openmp", cl::desc("Compile serial code"),
                        cl::cat(runCat));
+cl::opt<std::string> pipelineOptions(
+    "pipeline-options",
+    cl::desc("Options of --hybrid-cpu-pipeline, e.g. \"scalar-loops=true\" "
+             "(docs/Passes.md)"),
+    cl::init(""), cl::cat(runCat));
 cl::opt<std::string> weightsFile(
     "weights",
     cl::desc("Read the weights from a .safetensors file instead of "
@@ -386,8 +391,15 @@ int main(int argc, char **argv) {
                   std::to_string(seq) + " x width " + std::to_string(width) +
                   " exceeds " + std::to_string(HostTensor::kMaxElements) +
                   " elements");
-  CPUPipelineOptions options;
-  options.openmp = !noOpenmp;
+  std::unique_ptr<CPUPipelineOptions> parsed =
+      CPUPipelineOptions::createFromString(pipelineOptions);
+  if (!parsed)
+    return fail("--pipeline-options=\"" + pipelineOptions +
+                "\" does not parse (see --hybrid-cpu-pipeline in "
+                "docs/Passes.md)");
+  CPUPipelineOptions &options = *parsed;
+  if (noOpenmp)
+    options.openmp = false;
   if (decodeOpt < 0)
     return fail("--decode must be >= 0");
   if (decodeOpt > limits::kMaxSeqLen)

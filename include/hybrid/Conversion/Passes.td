@@ -64,7 +64,10 @@ def ConvertHybridToSCF : Pass<"convert-hybrid-to-scf"> {
            "as vector lanes: the task keeps a keys x rows tile">,
     Option<"queryLanes", "query-lanes", "int64_t", /*default=*/"64",
            "Queries of windowed_attention one task processes, as vector "
-           "lanes (blocked online softmax)">
+           "lanes (blocked online softmax)">,
+    ListOption<"opNames", "ops", "std::string",
+               "The ops to lower (e.g. hybrid.gated_parallel, which must be "
+               "expanded before bufferization); empty: every hybrid op">
   ];
 }
 

@@ -76,6 +76,14 @@ struct CPUPipelineOptions : public PassPipelineOptions<CPUPipelineOptions> {
       llvm::cl::desc("Queries of windowed_attention per task, as vector "
                      "lanes (also hybrid-tile's query tile)"),
       llvm::cl::init(64)};
+  PassOptions::Option<bool> scalarLoops{
+      *this, "scalar-loops",
+      llvm::cl::desc("Lower the hybrid ops after bufferization, through "
+                     "their memref form and hybrid-lower-to-loops (scalar "
+                     "loops from TilingInterface's scalar implementation), "
+                     "instead of convert-hybrid-to-scf's vectorized loops: "
+                     "slow; an independent check of the optimised lowering"),
+      llvm::cl::init(false)};
   PassOptions::Option<bool> openmp{
       *this, "openmp",
       llvm::cl::desc("Run the parallel loops on all cores through OpenMP "

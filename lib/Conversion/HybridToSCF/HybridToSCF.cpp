@@ -64,6 +64,11 @@ LogicalResult checkLowerable(Operation *op) {
                              << " must be static (it sizes the vector "
                                 "registers that hold the state)";
   };
+  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+      dps && !dps.hasPureTensorSemantics())
+    return op->emitOpError()
+           << "is in memref form: convert-hybrid-to-scf lowers the tensor "
+              "form (hybrid-lower-to-loops lowers the memref form)";
   return TypeSwitch<Operation *, LogicalResult>(op)
       .Case<SsmScanOp>([&](SsmScanOp o) {
         return requireStatic(o.getA(), 1, "d_state (dimension 1 of 'A')");
@@ -145,9 +150,15 @@ struct ConvertHybridToSCFPass
                                 "row-tile and query-lanes must be positive");
       return signalPassFailure();
     }
-    WalkResult check = getOperation()->walk([](Operation *op) {
-      if (op->getDialect() && isa<HybridDialect>(op->getDialect()) &&
-          failed(checkLowerable(op)))
+    auto selected = [&](Operation *op) {
+      return op->getDialect() && isa<HybridDialect>(op->getDialect()) &&
+             (opNames.empty() ||
+              llvm::is_contained(opNames, op->getName().getStringRef()) ||
+              (isa<hybrid::YieldOp>(op) &&
+               llvm::is_contained(opNames, "hybrid.gated_parallel")));
+    };
+    WalkResult check = getOperation()->walk([&](Operation *op) {
+      if (selected(op) && failed(checkLowerable(op)))
         return WalkResult::interrupt();
       return WalkResult::advance();
     });
@@ -157,11 +168,11 @@ struct ConvertHybridToSCFPass
     HybridToSCFOptions options{vectorWidth, rowTile, queryLanes};
     RewritePatternSet patterns(&getContext());
     populateHybridToSCFConversionPatterns(patterns, options);
-    // Every hybrid op must go; everything else (what the patterns create
-    // and what surrounds the ops) is legal.
+    // Every selected hybrid op must go; everything else (what the patterns
+    // create and what surrounds the ops) is legal.
     ConversionTarget target(getContext());
-    target.addIllegalDialect<HybridDialect>();
-    target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
+    target.markUnknownOpDynamicallyLegal(
+        [&](Operation *op) { return !selected(op); });
     if (failed(applyPartialConversion(getOperation(), target,
                                       std::move(patterns))))
       return signalPassFailure();
@@ -176,8 +187,8 @@ struct ConvertHybridToSCFPass
     IRRewriter rewriter(&getContext());
     for (scf::ForallOp forall : nested)
       serializeForall(rewriter, forall);
-    WalkResult left = getOperation()->walk([](Operation *op) {
-      if (op->getDialect() && isa<HybridDialect>(op->getDialect())) {
+    WalkResult left = getOperation()->walk([&](Operation *op) {
+      if (selected(op)) {
         op->emitOpError("was not lowered by convert-hybrid-to-scf");
         return WalkResult::interrupt();
       }

@@ -283,9 +283,10 @@ template <typename OpTy>
 TilingDesc describeOp(OpTy op) {
   TilingDesc d = describe(op);
   auto dps = cast<DestinationStyleOpInterface>(op.getOperation());
-  for (OpOperand &init : dps.getDpsInitsMutable())
-    d.operands[init.getOperandNumber()] =
-        d.results[dps.getTiedOpResult(&init).getResultNumber()];
+  // Destination i holds result i (also in the memref form, which has no
+  // results).
+  for (auto [i, init] : llvm::enumerate(dps.getDpsInitsMutable()))
+    d.operands[init.getOperandNumber()] = d.results[i];
   return d;
 }
 
