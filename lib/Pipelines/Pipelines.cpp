@@ -113,11 +113,12 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   // its final state into a fresh buffer.
   bufferize.allowReturnAllocsFromLoops = true;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  // The memref form of the hybrid ops (scalar-loops) -> scalar loops.
-  if (options.scalarLoops)
-    pm.addNestedPass<func::FuncOp>(createHybridLowerToLoops());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // The memref form of the hybrid ops (scalar-loops) -> scalar loops, whose
+  // scratch buffers come with their own deallocations.
+  if (options.scalarLoops)
+    pm.addNestedPass<func::FuncOp>(createHybridLowerToLoops());
   // Deallocation clones a buffer a function returns but does not own (a
   // private layer function's state argument, updated in place): clone ->
   // alloc + copy.

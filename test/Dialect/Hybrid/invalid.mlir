@@ -853,3 +853,41 @@ func.func @state_destination_type_differs(%xg: tensor<2x5x48xf32>, %wh: tensor<1
       init(%h0 : tensor<2x16xf16>) outs(%o : tensor<2x5x16xf32>) -> tensor<2x5x16xf32>, tensor<2x16xf32>
   return
 }
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// The two forms: all tensors with results, or all memrefs without
+
+func.func @mixed_forms(%x: tensor<2x8xf32>, %o: memref<2x8xf32>) {
+  // expected-error @+1 {{mixes tensor and memref operands: either every operand is a tensor (the tensor form, with results) or every operand is a memref (the memref form, without results)}}
+  hybrid.rms_norm %x outs(%o : memref<2x8xf32>) : tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @memref_form_with_results(%x: memref<1x4x8xf32>, %w: memref<4x8xf32>, %t: memref<1x3x8xf32>, %y: memref<1x4x8xf32>) {
+  // expected-error @+1 {{has 2 results, but its memref form has none (its destinations are updated in place)}}
+  %a, %b = hybrid.causal_conv1d x(%x : memref<1x4x8xf32>) weight(%w : memref<4x8xf32>)
+      init(%t : memref<1x3x8xf32>) outs(%y : memref<1x4x8xf32>) -> tensor<1x4x8xf32>, tensor<1x3x8xf32>
+  return
+}
+
+// -----
+
+func.func @tensor_form_without_results(%x: tensor<1x4x8xf32>, %w: tensor<4x8xf32>, %t: tensor<1x3x8xf32>, %y: tensor<1x4x8xf32>) {
+  // expected-error @+1 {{has 0 results, but its tensor form has 2 (one per destination)}}
+  hybrid.causal_conv1d x(%x : tensor<1x4x8xf32>) weight(%w : tensor<4x8xf32>)
+      init(%t : tensor<1x3x8xf32>) outs(%y : tensor<1x4x8xf32>)
+  return
+}
+
+// -----
+
+func.func @memref_state_shape(%x: memref<1x4x8xf32>, %w: memref<4x8xf32>, %t: memref<1x2x8xf32>, %y: memref<1x4x8xf32>) {
+  // expected-error @+1 {{'initial_state' dim 1 is 2, expected width - 1 = 3 (the state holds the last width - 1 inputs)}}
+  hybrid.causal_conv1d x(%x : memref<1x4x8xf32>) weight(%w : memref<4x8xf32>)
+      init(%t : memref<1x2x8xf32>) outs(%y : memref<1x4x8xf32>)
+  return
+}

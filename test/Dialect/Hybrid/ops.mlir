@@ -247,3 +247,25 @@ func.func @gated_parallel(%n: tensor<1x?x16xf32>, %g: tensor<1x?x16xf32>,
     }
   return %out, %state : tensor<1x?x16xf32>, tensor<1x16xf32>
 }
+
+// The memref form (what one-shot bufferization makes of the tensor form):
+// the same ops on buffers, strided views included, with no results.
+// CHECK-LABEL: func.func @memref_form
+// CHECK: hybrid.ssm_scan u(%{{.*}} : memref<2x?x8xf32>) delta(%{{.*}} : memref<2x?x8xf32>) A(%{{.*}} : memref<8x4xf32>) B(%{{.*}} : memref<2x?x4xf32>) C(%{{.*}} : memref<2x?x4xf32>) init(%[[H:.*]] : memref<2x8x4xf32>) lengths(%{{.*}} : memref<2xi32>) delta_softplus outs(%{{.*}} : memref<2x?x8xf32>){{$}}
+// CHECK: hybrid.delta_rule q(%{{.*}} : memref<1x?x2x4xf32, strided<[?, ?, ?, 1], offset: ?>>) {{.*}} init(%{{.*}} : memref<1x2x4x4xf32>) outs(%{{.*}} : memref<1x?x2x4xf32>){{$}}
+// CHECK: hybrid.rms_norm %{{.*}} weight(%{{.*}} : memref<8xf32>) epsilon 9.99999997E-7 outs(%{{.*}} : memref<2x?x8xf32>) : memref<2x?x8xf32>{{$}}
+// GENERIC-LABEL: sym_name = "memref_form"
+// GENERIC: "hybrid.ssm_scan"({{.*}}) <{delta_softplus, operandSegmentSizes = array<i32: 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1>}> : (memref<2x?x8xf32>, {{.*}}) -> (){{$}}
+func.func @memref_form(%u: memref<2x?x8xf32>, %A: memref<8x4xf32>, %B: memref<2x?x4xf32>,
+    %h: memref<2x8x4xf32>, %len: memref<2xi32>, %y: memref<2x?x8xf32>,
+    %q: memref<1x?x2x4xf32, strided<[?, ?, ?, 1], offset: ?>>, %v: memref<1x?x2x4xf32>,
+    %beta: memref<1x?x2xf32>, %s: memref<1x2x4x4xf32>, %o: memref<1x?x2x4xf32>, %w: memref<8xf32>) {
+  hybrid.ssm_scan u(%u : memref<2x?x8xf32>) delta(%u : memref<2x?x8xf32>) A(%A : memref<8x4xf32>)
+      B(%B : memref<2x?x4xf32>) C(%B : memref<2x?x4xf32>) init(%h : memref<2x8x4xf32>)
+      lengths(%len : memref<2xi32>) delta_softplus outs(%y : memref<2x?x8xf32>)
+  hybrid.delta_rule q(%q : memref<1x?x2x4xf32, strided<[?, ?, ?, 1], offset: ?>>)
+      k(%q : memref<1x?x2x4xf32, strided<[?, ?, ?, 1], offset: ?>>) v(%v : memref<1x?x2x4xf32>)
+      beta(%beta : memref<1x?x2xf32>) init(%s : memref<1x2x4x4xf32>) outs(%o : memref<1x?x2x4xf32>)
+  hybrid.rms_norm %y weight(%w : memref<8xf32>) epsilon 1.0e-6 outs(%y : memref<2x?x8xf32>) : memref<2x?x8xf32>
+  return
+}

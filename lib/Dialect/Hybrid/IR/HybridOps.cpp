@@ -104,10 +104,18 @@ static ParseResult parseKeywords(OpAsmParser &parser, ArrayRef<Keyword> spec,
                                  Destination dest) {
   MLIRContext *ctx = parser.getContext();
   bool haveDest = false;
+  // Once the destination is parsed, only words of this op continue the
+  // list: in the memref form (no results, so no `->`) the next token may be
+  // the next op's name.
+  SmallVector<StringRef> known{"outs"};
+  for (const Keyword &k : spec)
+    known.push_back(k.name);
+  llvm::append_range(known, operandGroups);
   while (true) {
     SMLoc loc = parser.getCurrentLocation();
     StringRef word;
-    if (failed(parser.parseOptionalKeyword(&word))) {
+    if (failed(haveDest ? parser.parseOptionalKeyword(&word, known)
+                        : parser.parseOptionalKeyword(&word))) {
       if (!haveDest)
         return parser.emitError(loc)
                << "expected 'outs(%dest : type)', the destination of the "

@@ -141,16 +141,22 @@ struct Scalar {
       scf::IfOp::create(b, loc, cond, build(then));
   }
 
-  /// An f32 scratch vector of `n` elements that lives for the body of one
-  /// `memref.alloca_scope` (so a loop around it does not grow the stack).
-  void withScratch(Value n, function_ref<void(Scalar &, Value)> body) {
-    auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-    OpBuilder::InsertionGuard guard(b);
-    b.createBlock(&scope.getBodyRegion());
+  /// An f32 scratch vector of dimension `dim` of `like`'s elements, for
+  /// `body`, which runs inside the op's loops (`ivs[0]` is the outermost's
+  /// induction variable). The vector is allocated once around that loop
+  /// nest, on the heap: an alloca in a loop body would grow the stack on
+  /// every iteration once lowered to LLVM, and upstream canonicalization
+  /// may move allocas out of an `alloca_scope` into the loop body.
+  void withScratch(ValueRange ivs, Value like, int64_t dim,
+                   function_ref<void(Scalar &, Value)> body) {
     auto type = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
-    Value scratch = memref::AllocaOp::create(b, loc, type, ValueRange{n});
+    Operation *outer = cast<BlockArgument>(ivs[0]).getOwner()->getParentOp();
+    OpBuilder around(outer);
+    Value n = memref::DimOp::create(around, loc, like, dim);
+    Value scratch = memref::AllocOp::create(around, loc, type, ValueRange{n});
+    around.setInsertionPointAfter(outer);
+    memref::DeallocOp::create(around, loc, scratch);
     body(*this, scratch);
-    memref::AllocaScopeReturnOp::create(b, loc, ValueRange{});
   }
 };
 
@@ -379,7 +385,7 @@ LogicalResult mlir::hybrid::detail::emitScalarImplementation(
   auto step = [&](Scalar &s) {
     // Every new h_j reads all of h[t-1]: the new state goes to a scratch
     // vector first and replaces the state after the last j.
-    s.withScratch(hidden, [&](Scalar &s, Value scratch) {
+    s.withScratch(ivs, state, 1, [&](Scalar &s, Value scratch) {
       Value twoH = s.muli(hidden, s.idx(2));
       s.loop(s.idx(0), hidden, [&](Scalar &s, Value j) {
         Value jz = s.addi(j, hidden), jn = s.addi(j, twoH);
@@ -503,7 +509,7 @@ LogicalResult mlir::hybrid::detail::emitScalarImplementation(
   std::pair<Value, Value> qStats;
   if (qkNorm)
     qStats = qkNormStats(s, q, {bi, i, h}, keyDim);
-  s.withScratch(valueDim, [&](Scalar &s, Value acc) {
+  s.withScratch(ivs, v, 3, [&](Scalar &s, Value acc) {
     s.loop(s.idx(0), valueDim, [&](Scalar &s, Value d) {
       memref::StoreOp::create(s.b, s.loc, s.f32(0.0), acc, ValueRange{d});
     });
