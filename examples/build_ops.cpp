@@ -73,7 +73,7 @@ int main() {
                                           /*window=*/4, /*scale=*/std::nullopt,
                                           /*qk_norm=*/true);
   func::ReturnOp::create(b, loc,
-                         ValueRange{scan.getY(), attn.getResult()});
+                         ValueRange{scan.getY(), attn.getO()});
 
   if (failed(verify(module))) {
     llvm::errs() << "the built module does not verify\n";

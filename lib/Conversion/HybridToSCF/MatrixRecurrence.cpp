@@ -253,11 +253,35 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
         }
         alpha = e.broadcast(e.exp(logAlpha), {lanes});
       }
+      // qk_l2norm: k̂ = k / |k|, q̂ = q / |q| (|x| = sqrt(Σx² + 1e-6)). The
+      // loops below read the raw rows; 1/|k| scales S k and the error
+      // (row ← row + k̂[k]·e = row + k[k]·(e/|k|)), 1/|q| the read-out.
+      Value invQ, invK;
+      if (op.getQkL2norm()) {
+        auto inverseNorm = [&](Value tensor) {
+          Value zero = e.cst(e.f32(), 0.0);
+          auto loop = scf::ForOp::create(
+              e.b, e.loc, e.idx(0), e.idx(k), e.idx(1), ValueRange{zero},
+              [&](OpBuilder &nb, Location nl, Value kk, ValueRange acc) {
+                Emit ne{nb, nl};
+                Value x = at(tensor)(ne, kk);
+                scf::YieldOp::create(nb, nl, ne.add(acc[0], ne.mul(x, x)));
+              });
+          Value norm = e.sqrt(e.add(loop.getResult(0), e.cst(e.f32(), 1e-6)));
+          return e.div(e.cst(e.f32(), 1.0), norm);
+        };
+        invQ = e.broadcast(inverseNorm(op.getQ()), {lanes});
+        invK = e.broadcast(inverseNorm(op.getK()), {lanes});
+      }
       Value sk = rowsTimes(e, s, k, lanes, at(op.getK()));
+      if (invK)
+        sk = e.mul(invK, sk);
       if (alpha)
         sk = e.mul(alpha, sk);
       // e = β ⊙ (v − S' k); row k ← α·row + k[k]·e; o = scale · Σ_k row·q[k].
       Value err = e.mul(beta, e.sub(vv, sk));
+      if (invK)
+        err = e.mul(invK, err);
       Value zeroRow = e.cst(VectorType::get({lanes}, e.f32()), 0.0);
       SmallVector<Value> res = forKeys(
           e, k, ValueRange{s, zeroRow},
@@ -272,6 +296,8 @@ struct LowerDeltaRule : OpRewritePattern<DeltaRuleOp> {
             return {writeRow(e, nrow, it[0], kk), o};
           });
       Value o = e.mul(res[1], e.cstLike(res[1], scale));
+      if (invQ)
+        o = e.mul(invQ, o);
       return {res[0], o, scratch};
     };
     ValueRange results;

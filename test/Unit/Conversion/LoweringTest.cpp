@@ -356,6 +356,40 @@ TEST_P(DeltaRuleTest, MatchesReference) {
   EXPECT_LT(relError(outs[1], sT), kRecurrenceTol);
 }
 
+/// qk_l2norm: the op normalises raw q and k itself (rows of norm 0.3 to
+/// 30, so a missing or doubled normalisation shows), against the reference
+/// fed rows normalised here in double precision.
+TEST_P(DeltaRuleTest, QkL2NormInTheOp) {
+  DeltaCase c = GetParam();
+  std::mt19937 rng(23 + c.t + c.v);
+  HostTensor q = random({c.b, c.t, c.hk, c.k}, rng, -3.0, 3.0);
+  HostTensor k = random({c.b, c.t, c.hk, c.k}, rng, -0.1, 0.1);
+  HostTensor v = random({c.b, c.t, c.hv, c.v}, rng);
+  HostTensor beta = c.perChannel ? random({c.b, c.t, c.hv, c.v}, rng, 0.0, 1.0)
+                                 : random({c.b, c.t, c.hv}, rng, 0.0, 1.0);
+  HostTensor g = random({c.b, c.t, c.hv}, rng, -0.5, 0.0);
+  std::vector<HostTensor *> ins{&q, &k, &v, &beta};
+  if (c.gated)
+    ins.push_back(&g);
+  auto outs = run(
+      ins, {{c.b, c.t, c.hv, c.v}, {c.b, c.hv, c.v, c.k}},
+      [&](OpBuilder &b, Location l, ValueRange x) {
+        Value gate = c.gated ? x[4] : Value();
+        auto op = DeltaRuleOp::create(b, l, x[0], x[1], x[2], x[3], gate);
+        op.setQkL2norm(true);
+        return SmallVector<Value>{op.getO(), op.getFinalState()};
+      },
+      c.dynamic);
+  HostTensor qn = q, kn = k;
+  normalizeRows(qn);
+  normalizeRows(kn);
+  HostTensor o, sT;
+  reference::deltaRule(qn, kn, v, beta, c.gated ? &g : nullptr, nullptr,
+                       1.0 / std::sqrt(double(c.k)), o, sT);
+  EXPECT_LT(relError(outs[0], o), kRecurrenceTol);
+  EXPECT_LT(relError(outs[1], sT), kRecurrenceTol);
+}
+
 /// The activations the op applies itself: beta_sigmoid and Gated
 /// DeltaNet's decay activation, against the reference fed the activated
 /// values computed here in double precision.

@@ -260,24 +260,27 @@ static void printWkvKeywords(OpAsmPrinter &printer, Operation *,
 }
 
 static const Keyword kDeltaKeywords[] = {{"scale", Keyword::Float},
-                                         {"beta_sigmoid", Keyword::Flag}};
+                                         {"beta_sigmoid", Keyword::Flag},
+                                         {"qk_l2norm", Keyword::Flag}};
 static const StringRef kDeltaGroups[] = {"log_decay", "decay_a_log",
                                          "decay_bias", "init", "lengths"};
 static ParseResult parseDeltaKeywords(OpAsmParser &parser, FloatAttr &scale,
-                                      UnitAttr &betaSigmoid,
+                                      UnitAttr &betaSigmoid, UnitAttr &qkL2norm,
                                       OpAsmParser::UnresolvedOperand &out,
                                       Type &outType) {
-  Attribute v[2];
+  Attribute v[3];
   if (parseKeywords(parser, kDeltaKeywords, v, kDeltaGroups, {out, outType}))
     return failure();
   scale = slotAs<FloatAttr>(v[0]);
   betaSigmoid = slotAs<UnitAttr>(v[1]);
+  qkL2norm = slotAs<UnitAttr>(v[2]);
   return success();
 }
 static void printDeltaKeywords(OpAsmPrinter &printer, Operation *,
-                               FloatAttr scale, UnitAttr betaSigmoid, Value out,
-                               Type outType) {
-  printKeywords(printer, kDeltaKeywords, {scale, betaSigmoid}, out, outType);
+                               FloatAttr scale, UnitAttr betaSigmoid,
+                               UnitAttr qkL2norm, Value out, Type outType) {
+  printKeywords(printer, kDeltaKeywords, {scale, betaSigmoid, qkL2norm}, out,
+                outType);
 }
 
 static const Keyword kLruKeywords[] = {{"c", Keyword::Float, 8.0}};

@@ -312,18 +312,34 @@ LogicalResult mlir::hybrid::detail::emitScalarImplementation(
                      : s.load(op.getBeta(), {bi, t, hv});
     if (op.getBetaSigmoid())
       beta = s.sigmoid(beta);
+    // qk_l2norm: q and k divided by sqrt(Σx² + 1e-6).
+    Value invQ = s.f32(1.0), invK = s.f32(1.0);
+    if (op.getQkL2norm()) {
+      auto inverseNorm = [&](Value x) {
+        Value sq = s.sum(keys, [&](Scalar &s, Value k) {
+          Value xk = s.load(x, {bi, t, hk, k});
+          return s.mul(xk, xk);
+        });
+        return s.div(s.f32(1.0), s.sqrt(s.add(sq, s.f32(1e-6))));
+      };
+      invQ = inverseNorm(op.getQ());
+      invK = inverseNorm(op.getK());
+    }
+    auto kAt = [&](Scalar &s, Value k) {
+      return s.mul(invK, s.load(op.getK(), {bi, t, hk, k}));
+    };
     Value sk = s.sum(keys, [&](Scalar &s, Value k) {
-      return s.mul(s.load(state, {bi, hv, i, k}),
-                   s.load(op.getK(), {bi, t, hk, k}));
+      return s.mul(s.load(state, {bi, hv, i, k}), kAt(s, k));
     });
     // e = v - (α S) k, and S = α S + β e kᵀ.
     Value error = s.sub(s.load(op.getV(), {bi, t, hv, i}), s.mul(alpha, sk));
     Value betaError = s.mul(beta, error);
     Value o = s.sum(keys, [&](Scalar &s, Value k) {
       Value sik = s.mul(alpha, s.load(state, {bi, hv, i, k}));
-      sik = s.fma(betaError, s.load(op.getK(), {bi, t, hk, k}), sik);
+      sik = s.fma(betaError, kAt(s, k), sik);
       s.store(sik, state, {bi, hv, i, k});
-      return s.mul(sik, s.mul(scale, s.load(op.getQ(), {bi, t, hk, k})));
+      Value qk = s.mul(invQ, s.load(op.getQ(), {bi, t, hk, k}));
+      return s.mul(sik, s.mul(scale, qk));
     });
     s.store(o, out, {bi, t, hv, i});
   };

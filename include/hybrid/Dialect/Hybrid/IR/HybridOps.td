@@ -286,15 +286,20 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     ```
 
     Activations the op can apply itself (what `hybrid-fuse` folds in):
-    `beta_sigmoid` takes `beta` before its sigmoid (`β = σ(beta)`), and
+    `beta_sigmoid` takes `beta` before its sigmoid (`β = σ(beta)`),
+    `qk_l2norm` normalises `q` and `k` (below), and
     `decay_a_log`, `decay_bias` (`[Hv]`, both or neither, with `log_decay`)
     make `log_decay` Gated DeltaNet's raw `a`:
     `log α[t] = -exp(decay_a_log) · softplus(log_decay[t] + decay_bias)`.
 
+    `qk_l2norm` L2-normalises `q` and `k` in the op, per position and head
+    over the key dimension, as fla's `use_qk_l2norm_in_kernel`:
+    `x̂ = x / sqrt(Σ_k x² + 1e-6)`, applied before the scale.
+
     `beta` is either one value per head, `[B, T, Hv]` (fla, canonical), or
     one value per value channel, `[B, T, Hv, V]` (the seed library); `β ⊙ e`
-    broadcasts accordingly. The op does not normalise `q` or `k`: the
-    canonical layers L2-normalise them before the op.
+    broadcasts accordingly. The canonical layers L2-normalise `q` and `k`
+    before the op, or let it do so with `qk_l2norm`.
 
     Grouped value heads: `q` and `k` have `Hk` heads, `v` has `Hv`, with
     `Hv % Hk == 0`; value head `j` reads q/k head `j / (Hv / Hk)` (the FLA
@@ -330,7 +335,8 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     Hybrid_Shaped:$out,
     Hybrid_Shaped:$initial_state,
     OptionalAttr<F32Attr>:$scale,
-    UnitAttr:$beta_sigmoid
+    UnitAttr:$beta_sigmoid,
+    UnitAttr:$qk_l2norm
   );
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
@@ -343,7 +349,7 @@ def Hybrid_DeltaRuleOp : Hybrid_Op<"delta_rule", HybridRecurrenceTraits> {
     (`decay_bias` `(` $decay_bias^ `:` type($decay_bias) `)`)?
     `init` `(` $initial_state `:` type($initial_state) `)`
     (`lengths` `(` $lengths^ `:` type($lengths) `)`)?
-    custom<DeltaKeywords>($scale, $beta_sigmoid, $out, type($out))
+    custom<DeltaKeywords>($scale, $beta_sigmoid, $qk_l2norm, $out, type($out))
     attr-dict (`->` type($results)^)?
   }];
   let extraClassDeclaration = Hybrid_ResultAccessors<"O">.decl # [{
