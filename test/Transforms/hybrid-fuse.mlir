@@ -450,3 +450,170 @@ func.func @lru_gates_dim_query(%x: tensor<?x8x16xf32>, %gx: tensor<?x8x16xf32>, 
   %h, %s = hybrid.rg_lru x(%xg : tensor<?x8x16xf32>) log_a(%la : tensor<?x8x16xf32>) init(%s0 : tensor<?x16xf32>) outs(%eo : tensor<?x8x16xf32>) -> tensor<?x8x16xf32>, tensor<?x16xf32>
   return %h, %s : tensor<?x8x16xf32>, tensor<?x16xf32>
 }
+
+// -----
+
+#id = affine_map<(b, t, h, k) -> (b, t, h, k)>
+#row = affine_map<(b, t, h, k) -> (b, t, h)>
+
+// q and k L2-normalised in linalg, x * rsqrt(Σx² + 1e-6) for q and
+// x / sqrt(Σx² + 1e-6) for k, become q(xq) k(xk) qk_l2norm.
+// CHECK-LABEL: func.func @delta_qk_l2norm_linalg
+// CHECK-SAME: %[[XQ:[a-z0-9]+]]: tensor<1x8x2x16xf32>, %[[XK:[a-z0-9]+]]: tensor<1x8x2x16xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: hybrid.delta_rule q(%[[XQ]] : tensor<1x8x2x16xf32>) k(%[[XK]] : tensor<1x8x2x16xf32>) {{.*}} qk_l2norm outs(%{{.*}})
+func.func @delta_qk_l2norm_linalg(%xq: tensor<1x8x2x16xf32>, %xk: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>,
+    %beta: tensor<1x8x2xf32>, %s_init: tensor<1x2x16x16xf32>, %o_out: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %eps = arith.constant 1.0e-6 : f32
+  %one = arith.constant 1.0 : f32
+  %e3 = tensor.empty() : tensor<1x8x2xf32>
+  %z3 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<1x8x2xf32>) -> tensor<1x8x2xf32>
+  %e4 = tensor.empty() : tensor<1x8x2x16xf32>
+  %sq = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%xq : tensor<1x8x2x16xf32>) outs(%z3 : tensor<1x8x2xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %x2 = arith.mulf %x, %x : f32
+    %s = arith.addf %acc, %x2 : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8x2xf32>
+  %q = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%xq, %sq : tensor<1x8x2x16xf32>, tensor<1x8x2xf32>) outs(%e4 : tensor<1x8x2x16xf32>) {
+  ^bb0(%x: f32, %s: f32, %out: f32):
+    %se = arith.addf %s, %eps : f32
+    %r = math.rsqrt %se : f32
+    %y = arith.mulf %x, %r : f32
+    linalg.yield %y : f32
+  } -> tensor<1x8x2x16xf32>
+  %sk = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%xk : tensor<1x8x2x16xf32>) outs(%z3 : tensor<1x8x2xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %x2 = arith.mulf %x, %x : f32
+    %s = arith.addf %x2, %acc : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8x2xf32>
+  %k = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%xk, %sk : tensor<1x8x2x16xf32>, tensor<1x8x2xf32>) outs(%e4 : tensor<1x8x2x16xf32>) {
+  ^bb0(%x: f32, %s: f32, %out: f32):
+    %se = arith.addf %eps, %s : f32
+    %r = math.sqrt %se : f32
+    %y = arith.divf %x, %r : f32
+    linalg.yield %y : f32
+  } -> tensor<1x8x2x16xf32>
+  %o, %st = hybrid.delta_rule q(%q : tensor<1x8x2x16xf32>) k(%k : tensor<1x8x2x16xf32>) v(%v : tensor<1x8x2x16xf32>)
+      beta(%beta : tensor<1x8x2xf32>) init(%s_init : tensor<1x2x16x16xf32>) outs(%o_out : tensor<1x8x2x16xf32>)
+      -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, h, k) -> (b, t, h, k)>
+
+// The frontend's form, rms_norm(x, epsilon 1e-6 / 16) * 0.25, for q and k
+// (here one value feeding both).
+// CHECK-LABEL: func.func @delta_qk_l2norm_rms
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<1x8x2x16xf32>
+// CHECK-NOT: hybrid.rms_norm
+// CHECK: hybrid.delta_rule q(%[[X]] : tensor<1x8x2x16xf32>) k(%[[X]] : tensor<1x8x2x16xf32>) {{.*}} qk_l2norm outs(%{{.*}})
+func.func @delta_qk_l2norm_rms(%x: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>,
+    %beta: tensor<1x8x2xf32>, %s_init: tensor<1x2x16x16xf32>, %o_out: tensor<1x8x2x16xf32>, %r_out: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  %c = arith.constant 0.25 : f32
+  %e4 = tensor.empty() : tensor<1x8x2x16xf32>
+  %r = hybrid.rms_norm %x epsilon 6.25e-8 outs(%r_out : tensor<1x8x2x16xf32>) : tensor<1x8x2x16xf32> -> tensor<1x8x2x16xf32>
+  %n = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%r : tensor<1x8x2x16xf32>) outs(%e4 : tensor<1x8x2x16xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    %y = arith.mulf %a, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<1x8x2x16xf32>
+  %o, %st = hybrid.delta_rule q(%n : tensor<1x8x2x16xf32>) k(%n : tensor<1x8x2x16xf32>) v(%v : tensor<1x8x2x16xf32>)
+      beta(%beta : tensor<1x8x2xf32>) init(%s_init : tensor<1x2x16x16xf32>) outs(%o_out : tensor<1x8x2x16xf32>)
+      -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, h, k) -> (b, t, h, k)>
+
+// Not folded: only q is normalised (the flag normalises both); and, in the
+// second function, the epsilon is not the op's (1e-5 / 16).
+// CHECK-LABEL: func.func @do_not_fuse_qk_l2norm_only_q
+// CHECK: hybrid.rms_norm
+// CHECK: linalg.generic
+// CHECK: hybrid.delta_rule q(%{{.*}}) k(%[[K:[a-z0-9]+]] : tensor<1x8x2x16xf32>)
+// CHECK-NOT: qk_l2norm
+// CHECK-LABEL: func.func @do_not_fuse_qk_l2norm_epsilon
+// CHECK: hybrid.rms_norm
+// CHECK-NOT: qk_l2norm
+func.func @do_not_fuse_qk_l2norm_only_q(%x: tensor<1x8x2x16xf32>, %k: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>,
+    %beta: tensor<1x8x2xf32>, %s_init: tensor<1x2x16x16xf32>, %o_out: tensor<1x8x2x16xf32>, %r_out: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  %c = arith.constant 0.25 : f32
+  %e4 = tensor.empty() : tensor<1x8x2x16xf32>
+  %r = hybrid.rms_norm %x epsilon 6.25e-8 outs(%r_out : tensor<1x8x2x16xf32>) : tensor<1x8x2x16xf32> -> tensor<1x8x2x16xf32>
+  %n = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%r : tensor<1x8x2x16xf32>) outs(%e4 : tensor<1x8x2x16xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    %y = arith.mulf %a, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<1x8x2x16xf32>
+  %o, %st = hybrid.delta_rule q(%n : tensor<1x8x2x16xf32>) k(%k : tensor<1x8x2x16xf32>) v(%v : tensor<1x8x2x16xf32>)
+      beta(%beta : tensor<1x8x2xf32>) init(%s_init : tensor<1x2x16x16xf32>) outs(%o_out : tensor<1x8x2x16xf32>)
+      -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}
+func.func @do_not_fuse_qk_l2norm_epsilon(%x: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>,
+    %beta: tensor<1x8x2xf32>, %s_init: tensor<1x2x16x16xf32>, %o_out: tensor<1x8x2x16xf32>, %r_out: tensor<1x8x2x16xf32>) -> tensor<1x8x2x16xf32> {
+  %c = arith.constant 0.25 : f32
+  %e4 = tensor.empty() : tensor<1x8x2x16xf32>
+  %r = hybrid.rms_norm %x epsilon 6.25e-7 outs(%r_out : tensor<1x8x2x16xf32>) : tensor<1x8x2x16xf32> -> tensor<1x8x2x16xf32>
+  %n = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%r : tensor<1x8x2x16xf32>) outs(%e4 : tensor<1x8x2x16xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    %y = arith.mulf %a, %c : f32
+    linalg.yield %y : f32
+  } -> tensor<1x8x2x16xf32>
+  %o, %st = hybrid.delta_rule q(%n : tensor<1x8x2x16xf32>) k(%n : tensor<1x8x2x16xf32>) v(%v : tensor<1x8x2x16xf32>)
+      beta(%beta : tensor<1x8x2xf32>) init(%s_init : tensor<1x2x16x16xf32>) outs(%o_out : tensor<1x8x2x16xf32>)
+      -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+  return %o : tensor<1x8x2x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, h, k) -> (b, t, h, k)>
+#row = affine_map<(b, t, h, k) -> (b, t, h)>
+
+// Not folded: the sum of squares is also returned.
+// CHECK-LABEL: func.func @do_not_fuse_qk_l2norm_sum_used
+// CHECK: linalg.generic
+// CHECK: linalg.generic
+// CHECK-NOT: qk_l2norm
+func.func @do_not_fuse_qk_l2norm_sum_used(%xq: tensor<1x8x2x16xf32>, %v: tensor<1x8x2x16xf32>,
+    %beta: tensor<1x8x2xf32>, %s_init: tensor<1x2x16x16xf32>, %o_out: tensor<1x8x2x16xf32>) -> (tensor<1x8x2x16xf32>, tensor<1x8x2xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %eps = arith.constant 1.0e-6 : f32
+  %e3 = tensor.empty() : tensor<1x8x2xf32>
+  %z3 = linalg.fill ins(%zero : f32) outs(%e3 : tensor<1x8x2xf32>) -> tensor<1x8x2xf32>
+  %e4 = tensor.empty() : tensor<1x8x2x16xf32>
+  %sq = linalg.generic {indexing_maps = [#id, #row], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%xq : tensor<1x8x2x16xf32>) outs(%z3 : tensor<1x8x2xf32>) {
+  ^bb0(%x: f32, %acc: f32):
+    %x2 = arith.mulf %x, %x : f32
+    %s = arith.addf %acc, %x2 : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8x2xf32>
+  %q = linalg.generic {indexing_maps = [#id, #row, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%xq, %sq : tensor<1x8x2x16xf32>, tensor<1x8x2xf32>) outs(%e4 : tensor<1x8x2x16xf32>) {
+  ^bb0(%x: f32, %s: f32, %out: f32):
+    %se = arith.addf %s, %eps : f32
+    %r = math.rsqrt %se : f32
+    %y = arith.mulf %x, %r : f32
+    linalg.yield %y : f32
+  } -> tensor<1x8x2x16xf32>
+  %o, %st = hybrid.delta_rule q(%q : tensor<1x8x2x16xf32>) k(%q : tensor<1x8x2x16xf32>) v(%v : tensor<1x8x2x16xf32>)
+      beta(%beta : tensor<1x8x2xf32>) init(%s_init : tensor<1x2x16x16xf32>) outs(%o_out : tensor<1x8x2x16xf32>)
+      -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
+  return %o, %sq : tensor<1x8x2x16xf32>, tensor<1x8x2xf32>
+}

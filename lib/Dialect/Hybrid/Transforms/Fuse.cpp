@@ -572,6 +572,157 @@ struct FuseDeltaDecay : OpRewritePattern<DeltaRuleOp> {
   }
 };
 
+/// Every use of `v` is an operand of `op`.
+bool onlyUsedBy(Value v, Operation *op) {
+  return llvm::all_of(v.getUsers(), [&](Operation *u) { return u == op; });
+}
+
+/// `v` is the float constant `c` up to f32 rounding.
+bool isNearly(Value v, double c) {
+  FloatAttr attr;
+  return v && matchPattern(v, m_Constant(&attr)) &&
+         std::abs(attr.getValueAsDouble() - c) <= 1e-6 * std::abs(c);
+}
+
+/// s + 1e-6 (either order): returns s.
+Value matchPlusL2Epsilon(Value v) {
+  auto a = def<arith::AddFOp>(v);
+  if (!a)
+    return {};
+  if (isNearly(a.getRhs(), 1e-6))
+    return a.getLhs();
+  if (isNearly(a.getLhs(), 1e-6))
+    return a.getRhs();
+  return {};
+}
+
+/// The sum of squares over the last dimension written as a linalg.generic
+/// (parallel loops, then one reduction; body acc + x * x in either order)
+/// into a zero-filled destination: returns x.
+Value matchSumOfSquares(Value v) {
+  auto generic = def<linalg::GenericOp>(v);
+  if (!generic || generic.getNumDpsInputs() != 1 ||
+      generic.getNumDpsInits() != 1 || generic.getNumReductionLoops() != 1 ||
+      !generic.hasPureTensorSemantics())
+    return {};
+  unsigned rank = generic.getNumLoops();
+  SmallVector<utils::IteratorType> iters = generic.getIteratorTypesArray();
+  if (iters.back() != utils::IteratorType::reduction)
+    return {};
+  OpOperand *in = generic.getDpsInputOperand(0);
+  OpOperand *init = generic.getDpsInitOperand(0);
+  AffineMap dropLast = AffineMap::getMultiDimIdentityMap(rank, v.getContext())
+                           .getMajorSubMap(rank - 1);
+  if (!generic.getMatchingIndexingMap(in).isIdentity() ||
+      generic.getMatchingIndexingMap(init) != dropLast)
+    return {};
+  auto fill = init->get().getDefiningOp<linalg::FillOp>();
+  if (!fill || !isFloat(fill.getInputs()[0], 0.0))
+    return {};
+  Block *body = generic.getBody();
+  auto add = def<arith::AddFOp>(body->getTerminator()->getOperand(0));
+  if (!add)
+    return {};
+  Value acc = body->getArgument(1), x = body->getArgument(0);
+  for (auto [a, m] : {std::pair(add.getLhs(), add.getRhs()),
+                      std::pair(add.getRhs(), add.getLhs())}) {
+    auto mul = def<arith::MulFOp>(m);
+    if (a == acc && mul && mul.getLhs() == x && mul.getRhs() == x)
+      return in->get();
+  }
+  return {};
+}
+
+/// The L2 normalisation over the last dimension that delta_rule's
+/// `qk_l2norm` applies, x / sqrt(Σx² + 1e-6), as a model writes it:
+///  * the frontend's form: rms_norm(x, epsilon 1e-6/n) (no weight) times
+///    1/sqrt(n) in a generic;
+///  * in linalg: Σx² as a reduction generic, then a generic computing
+///    x * rsqrt(s + 1e-6), x / sqrt(s + 1e-6) or x * (1 / sqrt(s + 1e-6)).
+/// Returns x; null when `v` is not such a normalisation, or its
+/// intermediates have uses other than `user`.
+Value matchL2Normalized(Value v, Operation *user) {
+  auto generic = def<linalg::GenericOp>(v);
+  if (!generic || !onlyUsedBy(v, user))
+    return {};
+  Value body = elementwiseBody(generic);
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!body || !type || type.isDynamicDim(type.getRank() - 1))
+    return {};
+  double n = static_cast<double>(type.getShape().back());
+  // rms_norm(x, 1e-6 / n) * (1 / sqrt(n)).
+  if (auto m = def<arith::MulFOp>(body)) {
+    for (auto [a, c] : {std::pair(m.getLhs(), m.getRhs()),
+                        std::pair(m.getRhs(), m.getLhs())}) {
+      int64_t i = inputIndex(generic, a);
+      if (i < 0 || !isNearly(c, 1.0 / std::sqrt(n)) ||
+          !isIdentityInput(generic, i, v))
+        continue;
+      Value r = generic.getDpsInputOperand(i)->get();
+      auto rms = r.getDefiningOp<RmsNormOp>();
+      if (rms && !rms.getWeight() && r.hasOneUse() &&
+          std::abs(rms.getEpsilon().convertToDouble() * n - 1e-6) <= 1e-12)
+        return rms.getInput();
+    }
+  }
+  // x * rsqrt(s + eps), x * (1 / sqrt(s + eps)) or x / sqrt(s + eps).
+  Value xArg, sumArg;
+  if (auto m = def<arith::MulFOp>(body)) {
+    for (auto [a, r] : {std::pair(m.getLhs(), m.getRhs()),
+                        std::pair(m.getRhs(), m.getLhs())}) {
+      if (auto rs = def<math::RsqrtOp>(r)) {
+        xArg = a;
+        sumArg = matchPlusL2Epsilon(rs.getOperand());
+      } else if (auto d = def<arith::DivFOp>(r); d && isFloat(d.getLhs(), 1.0)) {
+        if (auto sq = def<math::SqrtOp>(d.getRhs())) {
+          xArg = a;
+          sumArg = matchPlusL2Epsilon(sq.getOperand());
+        }
+      }
+      if (sumArg)
+        break;
+    }
+  } else if (auto d = def<arith::DivFOp>(body)) {
+    if (auto sq = def<math::SqrtOp>(d.getRhs())) {
+      xArg = d.getLhs();
+      sumArg = matchPlusL2Epsilon(sq.getOperand());
+    }
+  }
+  int64_t xi = inputIndex(generic, xArg), si = inputIndex(generic, sumArg);
+  if (xi < 0 || si < 0 || !isIdentityInput(generic, xi, v))
+    return {};
+  unsigned rank = generic.getNumLoops();
+  OpOperand *sum = generic.getDpsInputOperand(si);
+  if (generic.getMatchingIndexingMap(sum) !=
+          AffineMap::getMultiDimIdentityMap(rank, v.getContext())
+              .getMajorSubMap(rank - 1) ||
+      !sum->get().hasOneUse())
+    return {};
+  Value x = generic.getDpsInputOperand(xi)->get();
+  return matchSumOfSquares(sum->get()) == x ? x : Value();
+}
+
+/// q = l2norm(q_raw), k = l2norm(k_raw) -> q(q_raw) k(k_raw) qk_l2norm.
+/// Both or neither: the op's flag normalises both.
+struct FuseDeltaQkL2Norm : OpRewritePattern<DeltaRuleOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DeltaRuleOp op,
+                                PatternRewriter &rw) const override {
+    if (op.getQkL2norm())
+      return rw.notifyMatchFailure(op, "normalises q and k already");
+    Value q = matchL2Normalized(op.getQ(), op);
+    Value k = matchL2Normalized(op.getK(), op);
+    if (!q || !k)
+      return rw.notifyMatchFailure(op, "q and k are not both L2-normalised");
+    rw.modifyOpInPlace(op, [&] {
+      op.getQMutable().assign(q);
+      op.getKMutable().assign(k);
+      op.setQkL2norm(true);
+    });
+    return success();
+  }
+};
+
 struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
   using Base::Base;
 
@@ -616,5 +767,5 @@ void mlir::hybrid::populateHybridFusePatterns(RewritePatternSet &patterns) {
   patterns.add<FuseScanSkip>(patterns.getContext(), /*benefit=*/2);
   patterns.add<FuseScanDiscretisation, FuseScanDeltaBias, FuseScanGate,
                FuseConvActivation, FuseLruGates, FuseDeltaBetaSigmoid,
-               FuseDeltaDecay>(patterns.getContext());
+               FuseDeltaDecay, FuseDeltaQkL2Norm>(patterns.getContext());
 }
