@@ -617,3 +617,150 @@ func.func @do_not_fuse_qk_l2norm_sum_used(%xq: tensor<1x8x2x16xf32>, %v: tensor<
       -> tensor<1x8x2x16xf32>, tensor<1x2x16x16xf32>
   return %o, %sq : tensor<1x8x2x16xf32>, tensor<1x8x2xf32>
 }
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// A Hymba block written naturally: a backbone (rg_lru) and attention both
+// read %n, and g * s + (1 - g) * a mixes them; the backbone's final state
+// is also returned. -> hybrid.gated_parallel(%n, %g), the branches as its
+// regions reading the region argument, the final state an extra result.
+// CHECK-LABEL: func.func @hymba_mix
+// CHECK-SAME: %[[N:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[GRAW:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[LA:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[H0:[a-z0-9]+]]: tensor<1x16xf32>
+// CHECK: %[[G:.*]] = linalg.generic {{.*}} ins(%[[GRAW]] :
+// CHECK: %[[P:.*]]:2 = hybrid.gated_parallel(%[[N]], %[[G]]) : (tensor<1x8x16xf32>, tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x16xf32>) backbone {
+// CHECK-NEXT: ^bb0(%[[XB:.*]]: tensor<1x8x16xf32>):
+// CHECK-NEXT:   %[[S:.*]], %[[ST:.*]] = hybrid.rg_lru x(%[[XB]] : tensor<1x8x16xf32>) log_a(%[[LA]] : tensor<1x8x16xf32>) init(%[[H0]] : tensor<1x16xf32>)
+// CHECK-NEXT:   hybrid.yield %[[S]], %[[ST]] : tensor<1x8x16xf32>, tensor<1x16xf32>
+// CHECK-NEXT: } attention {
+// CHECK-NEXT: ^bb0(%[[XA:.*]]: tensor<1x8x16xf32>):
+// CHECK-NEXT:   %[[Q:.*]] = tensor.expand_shape %[[XA]]
+// CHECK-NEXT:   %[[O:.*]] = hybrid.windowed_attention q(%[[Q]] : tensor<1x8x2x8xf32>) k(%[[Q]] : tensor<1x8x2x8xf32>) v(%[[Q]] : tensor<1x8x2x8xf32>) window 4
+// CHECK-NEXT:   %[[A:.*]] = tensor.collapse_shape %[[O]]
+// CHECK-NEXT:   hybrid.yield %[[A]] : tensor<1x8x16xf32>
+// CHECK-NEXT: }
+// CHECK-NEXT: return %[[P]]#0, %[[P]]#1
+func.func @hymba_mix(%n: tensor<1x8x16xf32>, %graw: tensor<1x8x16xf32>, %la: tensor<1x8x16xf32>,
+    %h0: tensor<1x16xf32>, %h_out: tensor<1x8x16xf32>, %o_out: tensor<1x8x2x8xf32>) -> (tensor<1x8x16xf32>, tensor<1x16xf32>) {
+  %one = arith.constant 1.0 : f32
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %g = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%graw : tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%x: f32, %o: f32):
+    %nx = arith.negf %x : f32
+    %ex = math.exp %nx : f32
+    %d = arith.addf %one, %ex : f32
+    %sg = arith.divf %one, %d : f32
+    linalg.yield %sg : f32
+  } -> tensor<1x8x16xf32>
+  %s, %hT = hybrid.rg_lru x(%n : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%h0 : tensor<1x16xf32>)
+      outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %q = tensor.expand_shape %n [[0], [1], [2, 3]] output_shape [1, 8, 2, 8] : tensor<1x8x16xf32> into tensor<1x8x2x8xf32>
+  %o = hybrid.windowed_attention q(%q : tensor<1x8x2x8xf32>) k(%q : tensor<1x8x2x8xf32>) v(%q : tensor<1x8x2x8xf32>)
+      window 4 outs(%o_out : tensor<1x8x2x8xf32>) -> tensor<1x8x2x8xf32>
+  %a = tensor.collapse_shape %o [[0], [1], [2, 3]] : tensor<1x8x2x8xf32> into tensor<1x8x16xf32>
+  %mix = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %s, %a : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%gv: f32, %sv: f32, %av: f32, %out: f32):
+    %gs = arith.mulf %gv, %sv : f32
+    %omg = arith.subf %one, %gv : f32
+    %ga = arith.mulf %omg, %av : f32
+    %m = arith.addf %gs, %ga : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x16xf32>
+  return %mix, %hT : tensor<1x8x16xf32>, tensor<1x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// The mix as a + g * (s - a), the gate an argument.
+// CHECK-LABEL: func.func @hymba_mix_lerp
+// CHECK-SAME: %[[N:[a-z0-9]+]]: tensor<1x8x16xf32>, %[[G:[a-z0-9]+]]: tensor<1x8x16xf32>
+// CHECK: %[[P:.*]] = hybrid.gated_parallel(%[[N]], %[[G]]) : (tensor<1x8x16xf32>, tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>) backbone {
+// CHECK: hybrid.rg_lru
+// CHECK: } attention {
+// CHECK: hybrid.rms_norm
+// CHECK: return %[[P]]
+func.func @hymba_mix_lerp(%n: tensor<1x8x16xf32>, %g: tensor<1x8x16xf32>, %la: tensor<1x8x16xf32>,
+    %h0: tensor<1x16xf32>, %h_out: tensor<1x8x16xf32>, %r_out: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %s, %hT = hybrid.rg_lru x(%n : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%h0 : tensor<1x16xf32>)
+      outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %a = hybrid.rms_norm %n outs(%r_out : tensor<1x8x16xf32>) : tensor<1x8x16xf32> -> tensor<1x8x16xf32>
+  %mix = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %s, %a : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%gv: f32, %sv: f32, %av: f32, %out: f32):
+    %d = arith.subf %sv, %av : f32
+    %gd = arith.mulf %gv, %d : f32
+    %m = arith.addf %av, %gd : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x16xf32>
+  return %mix : tensor<1x8x16xf32>
+}
+
+// -----
+
+#id = affine_map<(b, t, c) -> (b, t, c)>
+
+// Not folded: the backbone output is also returned (a branch output must
+// feed only the mix); the state is used before the mix; the mix is not
+// g * s + (1 - g) * a.
+// CHECK-LABEL: func.func @do_not_fuse_mix_output_used
+// CHECK-NOT: hybrid.gated_parallel
+// CHECK-LABEL: func.func @do_not_fuse_mix_state_used_before
+// CHECK-NOT: hybrid.gated_parallel
+// CHECK-LABEL: func.func @do_not_fuse_not_a_mix
+// CHECK-NOT: hybrid.gated_parallel
+func.func @do_not_fuse_mix_output_used(%n: tensor<1x8x16xf32>, %g: tensor<1x8x16xf32>, %la: tensor<1x8x16xf32>,
+    %h0: tensor<1x16xf32>, %h_out: tensor<1x8x16xf32>, %r_out: tensor<1x8x16xf32>) -> (tensor<1x8x16xf32>, tensor<1x8x16xf32>) {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %s, %hT = hybrid.rg_lru x(%n : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%h0 : tensor<1x16xf32>)
+      outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %a = hybrid.rms_norm %n outs(%r_out : tensor<1x8x16xf32>) : tensor<1x8x16xf32> -> tensor<1x8x16xf32>
+  %mix = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %s, %a : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%gv: f32, %sv: f32, %av: f32, %out: f32):
+    %d = arith.subf %sv, %av : f32
+    %gd = arith.mulf %gv, %d : f32
+    %m = arith.addf %av, %gd : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x16xf32>
+  return %mix, %s : tensor<1x8x16xf32>, tensor<1x8x16xf32>
+}
+func.func @do_not_fuse_mix_state_used_before(%n: tensor<1x8x16xf32>, %g: tensor<1x8x16xf32>, %la: tensor<1x8x16xf32>,
+    %h0: tensor<1x16xf32>, %h_out: tensor<1x8x16xf32>, %r_out: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %s, %hT = hybrid.rg_lru x(%n : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%h0 : tensor<1x16xf32>)
+      outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %s2, %hT2 = hybrid.rg_lru x(%n : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%hT : tensor<1x16xf32>)
+      outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %a = hybrid.rms_norm %s2 outs(%r_out : tensor<1x8x16xf32>) : tensor<1x8x16xf32> -> tensor<1x8x16xf32>
+  %mix = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %s, %a : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%gv: f32, %sv: f32, %av: f32, %out: f32):
+    %d = arith.subf %sv, %av : f32
+    %gd = arith.mulf %gv, %d : f32
+    %m = arith.addf %av, %gd : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x16xf32>
+  return %mix : tensor<1x8x16xf32>
+}
+func.func @do_not_fuse_not_a_mix(%n: tensor<1x8x16xf32>, %g: tensor<1x8x16xf32>, %la: tensor<1x8x16xf32>,
+    %h0: tensor<1x16xf32>, %h_out: tensor<1x8x16xf32>, %r_out: tensor<1x8x16xf32>) -> tensor<1x8x16xf32> {
+  %e = tensor.empty() : tensor<1x8x16xf32>
+  %s, %hT = hybrid.rg_lru x(%n : tensor<1x8x16xf32>) log_a(%la : tensor<1x8x16xf32>) init(%h0 : tensor<1x16xf32>)
+      outs(%h_out : tensor<1x8x16xf32>) -> tensor<1x8x16xf32>, tensor<1x16xf32>
+  %a = hybrid.rms_norm %n outs(%r_out : tensor<1x8x16xf32>) : tensor<1x8x16xf32> -> tensor<1x8x16xf32>
+  %mix = linalg.generic {indexing_maps = [#id, #id, #id, #id], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%g, %s, %a : tensor<1x8x16xf32>, tensor<1x8x16xf32>, tensor<1x8x16xf32>) outs(%e : tensor<1x8x16xf32>) {
+  ^bb0(%gv: f32, %sv: f32, %av: f32, %out: f32):
+    %gs = arith.mulf %gv, %sv : f32
+    %ga = arith.mulf %gv, %av : f32
+    %m = arith.addf %gs, %ga : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x16xf32>
+  return %mix : tensor<1x8x16xf32>
+}

@@ -16,6 +16,7 @@
 #include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
 #include "hybrid/Dialect/Hybrid/Transforms/Transforms.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -23,6 +24,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::hybrid {
@@ -723,6 +725,216 @@ struct FuseDeltaQkL2Norm : OpRewritePattern<DeltaRuleOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// gated_parallel: the Hymba mixing
+//===----------------------------------------------------------------------===//
+
+/// The gated mix g * s + (1 - g) * a, in the forms a model writes it:
+/// g*s + (1-g)*a (any order of the sums and products) or a + g*(s - a).
+/// Returns the block arguments (g, s, a), or nulls.
+std::tuple<Value, Value, Value> matchGatedMix(Value body) {
+  auto add = def<arith::AddFOp>(body);
+  if (!add)
+    return {};
+  for (auto [l, r] : {std::pair(add.getLhs(), add.getRhs()),
+                      std::pair(add.getRhs(), add.getLhs())}) {
+    // a + g * (s - a).
+    if (auto m = def<arith::MulFOp>(r)) {
+      for (auto [g, d] : {std::pair(m.getLhs(), m.getRhs()),
+                          std::pair(m.getRhs(), m.getLhs())}) {
+        auto sub = def<arith::SubFOp>(d);
+        if (sub && sub.getRhs() == l)
+          return {g, sub.getLhs(), l};
+      }
+    }
+    // g * s + (1 - g) * a.
+    auto ms = def<arith::MulFOp>(l), ma = def<arith::MulFOp>(r);
+    if (!ms || !ma)
+      continue;
+    for (auto [g, sv] : {std::pair(ms.getLhs(), ms.getRhs()),
+                         std::pair(ms.getRhs(), ms.getLhs())}) {
+      for (auto [oneMinus, av] : {std::pair(ma.getLhs(), ma.getRhs()),
+                                  std::pair(ma.getRhs(), ma.getLhs())}) {
+        auto sub = def<arith::SubFOp>(oneMinus);
+        if (sub && isFloat(sub.getLhs(), 1.0) && sub.getRhs() == g)
+          return {g, sv, av};
+      }
+    }
+  }
+  return {};
+}
+
+/// A branch of a Hymba block: the ops (in block order) that compute `root`
+/// and nothing else needed outside it, and the values they compute that
+/// are used after the mix (final states): extra results.
+struct Branch {
+  SmallVector<Operation *> ops;
+  SmallVector<Value> escaping;
+};
+
+/// The ops of `root`'s backward slice within `block` that are not in
+/// `shared` (the other branch's and the gate's slices). Fails when one of
+/// them has memory effects, or a value of them is used outside the branch
+/// before `mix` or is not a tensor.
+FailureOr<Branch> collectBranch(Value root, Block *block,
+                                const llvm::SetVector<Operation *> &slice,
+                                const llvm::SetVector<Operation *> &shared,
+                                Operation *mix) {
+  Branch branch;
+  llvm::SmallPtrSet<Operation *, 16> members;
+  for (Operation *op : slice)
+    if (!shared.contains(op))
+      members.insert(op);
+  for (Operation &op : *block) {
+    if (!members.contains(&op))
+      continue;
+    if (!isMemoryEffectFree(&op))
+      return failure();
+    branch.ops.push_back(&op);
+    for (Value result : op.getResults()) {
+      bool escapes = false;
+      for (OpOperand &use : result.getUses()) {
+        Operation *user = block->findAncestorOpInBlock(*use.getOwner());
+        if (user == mix || (user && members.contains(user)))
+          continue;
+        // A use outside the branch must come after the mix, which the
+        // extra result replaces it with.
+        if (!user || !mix->isBeforeInBlock(user) ||
+            !isa<RankedTensorType>(result.getType()))
+          return failure();
+        escapes = true;
+      }
+      if (escapes && result != root)
+        branch.escaping.push_back(result);
+    }
+  }
+  if (branch.ops.empty())
+    return failure();
+  return branch;
+}
+
+/// out = g * s + (1 - g) * a, where s and a are computed by two branches
+/// from one input -> hybrid.gated_parallel(input, g) with the branches as
+/// its regions (their final states as extra results).
+struct FuseParallelMix : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::GenericOp mix,
+                                PatternRewriter &rw) const override {
+    Value body = elementwiseBody(mix);
+    if (!body || mix.getNumDpsInputs() != 3 ||
+        mix->getParentOfType<GatedParallelOp>())
+      return rw.notifyMatchFailure(mix, "not a three-input element-wise op");
+    auto [gArg, sArg, aArg] = matchGatedMix(body);
+    int64_t gi = inputIndex(mix, gArg), si = inputIndex(mix, sArg),
+            ai = inputIndex(mix, aArg);
+    Value out = mix.getResult(0);
+    if (gi < 0 || si < 0 || ai < 0 || !isIdentityInput(mix, gi, out) ||
+        !isIdentityInput(mix, si, out) || !isIdentityInput(mix, ai, out))
+      return rw.notifyMatchFailure(mix, "not g * s + (1 - g) * a");
+    Value g = mix.getDpsInputOperand(gi)->get();
+    Value sv = mix.getDpsInputOperand(si)->get();
+    Value av = mix.getDpsInputOperand(ai)->get();
+    Block *block = mix->getBlock();
+    if (sv == av || !sv.hasOneUse() || !av.hasOneUse() ||
+        !sv.getDefiningOp() || !av.getDefiningOp() ||
+        sv.getDefiningOp()->getBlock() != block ||
+        av.getDefiningOp()->getBlock() != block)
+      return rw.notifyMatchFailure(mix, "the branch outputs are not two "
+                                        "single-use values of this block");
+    BackwardSliceOptions options;
+    options.inclusive = true;
+    options.filter = [&](Operation *op) { return op->getBlock() == block; };
+    llvm::SetVector<Operation *> sSlice, aSlice, gSlice;
+    if (failed(getBackwardSlice(sv, &sSlice, options)) ||
+        failed(getBackwardSlice(av, &aSlice, options)))
+      return failure();
+    if (Operation *gDef = g.getDefiningOp();
+        gDef && gDef->getBlock() == block &&
+        failed(getBackwardSlice(g, &gSlice, options)))
+      return failure();
+    llvm::SetVector<Operation *> notS(aSlice.begin(), aSlice.end());
+    notS.insert(gSlice.begin(), gSlice.end());
+    llvm::SetVector<Operation *> notA(sSlice.begin(), sSlice.end());
+    notA.insert(gSlice.begin(), gSlice.end());
+    FailureOr<Branch> sb = collectBranch(sv, block, sSlice, notS, mix);
+    FailureOr<Branch> ab = collectBranch(av, block, aSlice, notA, mix);
+    if (failed(sb) || failed(ab))
+      return rw.notifyMatchFailure(
+          mix, "a branch has effects, no ops of its own, or values used "
+               "before the mix");
+    // The input: a value both branches read from outside themselves.
+    llvm::SmallPtrSet<Operation *, 16> inS(sb->ops.begin(), sb->ops.end());
+    llvm::SmallPtrSet<Operation *, 16> inA(ab->ops.begin(), ab->ops.end());
+    // The values a branch's ops (and the ops nested in them) read that are
+    // defined outside the branch, in order.
+    auto readsFromOutside = [&](ArrayRef<Operation *> ops,
+                                const llvm::SmallPtrSet<Operation *, 16> &own,
+                                llvm::SetVector<Value> &values) {
+      auto inside = [&](Value v) {
+        Operation *d = v.getDefiningOp();
+        if (!d)
+          d = cast<BlockArgument>(v).getOwner()->getParentOp();
+        Operation *top = d ? block->findAncestorOpInBlock(*d) : nullptr;
+        return top && own.contains(top);
+      };
+      for (Operation *op : ops)
+        op->walk([&](Operation *nested) {
+          for (Value v : nested->getOperands())
+            if (!inside(v))
+              values.insert(v);
+        });
+    };
+    llvm::SetVector<Value> sReads, aReads;
+    readsFromOutside(sb->ops, inS, sReads);
+    readsFromOutside(ab->ops, inA, aReads);
+    Value input;
+    for (Value v : sReads)
+      if (aReads.contains(v) && isa<RankedTensorType>(v.getType()) &&
+          isa<FloatType>(cast<RankedTensorType>(v.getType()).getElementType()) &&
+          !matchPattern(v, m_Constant())) {
+        input = v;
+        break;
+      }
+    if (!input)
+      return rw.notifyMatchFailure(mix, "the branches read no common input");
+
+    SmallVector<Type> types{out.getType()};
+    for (Value e : sb->escaping)
+      types.push_back(e.getType());
+    for (Value e : ab->escaping)
+      types.push_back(e.getType());
+    rw.setInsertionPoint(mix);
+    auto par = GatedParallelOp::create(rw, mix.getLoc(), types, input, g);
+    for (auto [region, branch, root] :
+         {std::tuple(&par.getBackbone(), &*sb, sv),
+          std::tuple(&par.getAttention(), &*ab, av)}) {
+      Block *regionBlock = rw.createBlock(region, {}, {input.getType()},
+                                          {mix.getLoc()});
+      for (Operation *op : branch->ops) {
+        rw.moveOpBefore(op, regionBlock, regionBlock->end());
+        rw.modifyOpInPlace(op, [&] {
+          op->walk([&](Operation *nested) {
+            for (OpOperand &operand : nested->getOpOperands())
+              if (operand.get() == input)
+                operand.set(regionBlock->getArgument(0));
+          });
+        });
+      }
+      SmallVector<Value> yielded{root};
+      llvm::append_range(yielded, branch->escaping);
+      rw.setInsertionPointToEnd(regionBlock);
+      YieldOp::create(rw, mix.getLoc(), yielded);
+    }
+    unsigned next = 1;
+    for (Value e : llvm::concat<Value>(sb->escaping, ab->escaping))
+      rw.replaceUsesWithIf(e, par.getResult(next++), [&](OpOperand &use) {
+        return !par->isAncestor(use.getOwner());
+      });
+    rw.replaceOp(mix, par.getResult(0));
+    return success();
+  }
+};
+
 struct HybridFusePass : hybrid::impl::HybridFuseBase<HybridFusePass> {
   using Base::Base;
 
@@ -767,5 +979,6 @@ void mlir::hybrid::populateHybridFusePatterns(RewritePatternSet &patterns) {
   patterns.add<FuseScanSkip>(patterns.getContext(), /*benefit=*/2);
   patterns.add<FuseScanDiscretisation, FuseScanDeltaBias, FuseScanGate,
                FuseConvActivation, FuseLruGates, FuseDeltaBetaSigmoid,
-               FuseDeltaDecay, FuseDeltaQkL2Norm>(patterns.getContext());
+               FuseDeltaDecay, FuseDeltaQkL2Norm, FuseParallelMix>(
+      patterns.getContext());
 }
