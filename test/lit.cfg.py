@@ -54,6 +54,11 @@ if shutil.which("pkg-config"):
 _cuda_root = next((os.environ[v] for v in ("CUDA_HOME", "CUDA_ROOT", "CUDA_PATH")
                    if v in os.environ), "/usr/local/cuda")
 _ptxas = shutil.which("ptxas") or os.path.join(_cuda_root, "bin", "ptxas")
+# The device math library the GPU pipeline links (hybrid-gpu-pipeline's
+# default toolkit is /usr/local/cuda; lit passes no CUDA_* variables).
+if os.path.exists(os.path.join(_cuda_root, "nvvm", "libdevice", "libdevice.10.bc")):
+    config.available_features.add("libdevice")
+    config.environment["CUDA_ROOT"] = _cuda_root
 if os.path.exists(_ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", _ptxas))

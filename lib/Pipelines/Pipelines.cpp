@@ -16,12 +16,16 @@
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Dialect/Vector/Transforms/Passes.h"
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include <cstdlib>
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -167,6 +171,104 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   // than the rest of the pipeline, and LLVM's own -O3 does the same work.)
 }
 
+/// Reports an invalid pipeline option (there is no context to emit a
+/// diagnostic in while a pipeline is built).
+static LogicalResult pipelineError(const Twine &message) {
+  llvm::errs() << "error: hybrid-gpu-pipeline: " << message << "\n";
+  return failure();
+}
+
+LogicalResult
+mlir::hybrid::buildHybridGPUPipeline(OpPassManager &pm,
+                                     const GPUPipelineOptions &options) {
+  // Validated up front: LLVM aborts the process (not a diagnostic) on PTX
+  // older than 8.0 for sm_90, and an unknown format fails late.
+  StringRef features = options.features;
+  unsigned ptx = 0;
+  if (!features.consume_front("+ptx") || features.getAsInteger(10, ptx) ||
+      ptx < 80)
+    return pipelineError("features must be +ptxNN with NN >= 80, got '" +
+                         options.features.getValue() + "'");
+  StringRef chip = options.chip;
+  unsigned sm = 0;
+  if (!chip.consume_front("sm_") || chip.getAsInteger(10, sm) || sm < 50)
+    return pipelineError("chip must be sm_NN (NN >= 50), got '" +
+                         options.chip.getValue() + "'");
+  if (!llvm::is_contained({"isa", "bin", "fatbin"}, options.format.getValue()))
+    return pipelineError("format must be isa, bin or fatbin, got '" +
+                         options.format.getValue() + "'");
+  // Upstream's GPU lowering calls libdevice for math (exp, fma, sqrt, ...)
+  // and its NVVM serializer links it from $CUDA_ROOT/nvvm/libdevice; the
+  // toolkit option (default: $CUDA_ROOT, $CUDA_HOME, $CUDA_PATH, else
+  // /usr/local/cuda) is checked and handed over through CUDA_ROOT.
+  std::string toolkit = options.toolkit;
+  if (toolkit.empty())
+    for (const char *var : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
+      if (const char *value = std::getenv(var); value && *value) {
+        toolkit = value;
+        break;
+      }
+  if (toolkit.empty())
+    toolkit = "/usr/local/cuda";
+  std::string libdevice = toolkit + "/nvvm/libdevice/libdevice.10.bc";
+  if (!llvm::sys::fs::exists(libdevice))
+    return pipelineError("no libdevice at '" + libdevice +
+                         "' (the device math library of the CUDA toolkit); "
+                         "set toolkit= or CUDA_HOME to the toolkit's root");
+  ::setenv("CUDA_ROOT", toolkit.c_str(), /*overwrite=*/1);
+  if (options.blockSize < 1 || options.blockSize > 1024)
+    return pipelineError("block-size must be in [1, 1024], got " +
+                         Twine(options.blockSize.getValue()));
+
+  // Hybrid level: the folds; gated_parallel has no memref form.
+  if (options.fuse) {
+    pm.addNestedPass<func::FuncOp>(createHybridFuse());
+    pm.addPass(createCanonicalizerPass());
+  }
+  ConvertHybridToSCFOptions expand;
+  expand.opNames = {"hybrid.gated_parallel"};
+  pm.addPass(createConvertHybridToSCF(expand));
+  // Tensors -> buffers: the hybrid ops in their memref form.
+  pm.addPass(createHybridProtectArguments());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferize.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addPass(createConvertBufferizationToMemRefPass());
+  // Loops: each op's parallel loops one scf.parallel (a thread per state
+  // slice, the time loop inside), every copy and linalg op parallel loops.
+  HybridLowerToLoopsOptions loops;
+  loops.parallelLoops = true;
+  pm.addNestedPass<func::FuncOp>(createHybridLowerToLoops(loops));
+  HybridExpandStridedCopiesOptions copies;
+  copies.all = true;
+  pm.addNestedPass<func::FuncOp>(createHybridExpandStridedCopies(copies));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  // Blocks x threads, then kernels.
+  HybridGpuTileParallelLoopsOptions tile;
+  tile.blockSize = options.blockSize;
+  pm.addNestedPass<func::FuncOp>(createHybridGpuTileParallelLoops(tile));
+  pm.addNestedPass<func::FuncOp>(createGpuMapParallelLoopsPass());
+  pm.addPass(createConvertParallelLoopToGpuPass());
+  pm.addPass(createHybridGpuMemory());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addNestedPass<func::FuncOp>(createGpuAsyncRegionPass());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = options.chip;
+  nvvm.cubinFeatures = options.features;
+  nvvm.cubinFormat = options.format;
+  gpu::buildLowerToNVVMPassPipeline(pm, nvvm);
+  return success();
+}
+
 namespace {
 /// Translation of hybrid attributes left on LLVM-dialect functions (the
 /// `hybrid.weight` names of exported arguments, which C headers and model
@@ -206,4 +308,19 @@ void mlir::hybrid::registerHybridPipelines() {
       "hybrid-cpu-pipeline",
       "Lower hybrid IR on tensors to the LLVM dialect for multi-core CPUs",
       buildHybridCPUPipeline);
+  // (Registered by hand: PassPipelineRegistration drops a builder's
+  // failure, and invalid options must fail the tool.)
+  registerPassPipeline(
+      "hybrid-gpu-pipeline",
+      "Lower hybrid IR on tensors to host LLVM IR and NVVM device code (PTX)",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        GPUPipelineOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        return buildHybridGPUPipeline(pm, options);
+      },
+      [](function_ref<void(const detail::PassOptions &)> optHandler) {
+        optHandler(GPUPipelineOptions());
+      });
 }

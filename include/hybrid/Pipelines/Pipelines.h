@@ -116,13 +116,58 @@ void buildHybridCPUPipeline(OpPassManager &pm,
 void buildHybridLevelPipeline(OpPassManager &pm,
                               const CPUPipelineOptions &options);
 
+/// Options of --hybrid-gpu-pipeline.
+struct GPUPipelineOptions : public PassPipelineOptions<GPUPipelineOptions> {
+  PassOptions::Option<bool> fuse{
+      *this, "fuse",
+      llvm::cl::desc("Run hybrid-fuse first (fold the math around the ops "
+                     "into them)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<int64_t> blockSize{
+      *this, "block-size",
+      llvm::cl::desc("Threads per block along the last parallel dimension "
+                     "of each loop nest (channels, value rows, queries, "
+                     "output features)"),
+      llvm::cl::init(128)};
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("The GPU architecture (sm_80, sm_90, ...)"),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; +ptx80 or newer (LLVM aborts on sm_90 "
+                     "with older PTX)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> toolkit{
+      *this, "toolkit",
+      llvm::cl::desc("The CUDA toolkit's root, whose nvvm/libdevice the "
+                     "device math links (default: $CUDA_ROOT, $CUDA_HOME, "
+                     "$CUDA_PATH, else /usr/local/cuda)"),
+      llvm::cl::init("")};
+  PassOptions::Option<std::string> format{
+      *this, "format",
+      llvm::cl::desc("Device code in the module: isa (PTX), bin (cubin, "
+                     "needs ptxas) or fatbin"),
+      llvm::cl::init("isa")};
+};
+
+/// hybrid IR on tensors -> host LLVM dialect + device code (gpu.binary):
+/// hybrid-fuse, gated_parallel expanded, one-shot bufferization into the
+/// ops' memref form, hybrid-lower-to-loops with the parallel loops as
+/// scf.parallel, linalg to parallel loops, every outermost parallel loop
+/// split into blocks x threads (hybrid-gpu-tile-parallel-loops), mapped to
+/// gpu.launch, buffers placed on the device (hybrid-gpu-memory), kernels
+/// outlined and lowered with upstream's gpu-lower-to-nvvm-pipeline.
+/// Fails on invalid options before building anything.
+LogicalResult buildHybridGPUPipeline(OpPassManager &pm,
+                                     const GPUPipelineOptions &options);
+
 /// Adds what the pipelines need beyond the dialects' own registration: the
 /// bufferization and convert-to-llvm interfaces of upstream dialects and the
 /// LLVM IR translations. Tools that register all extensions already have
 /// them; in-process compilers (the JIT, hybrid-compile) call this.
 void registerPipelineDependencies(DialectRegistry &registry);
 
-/// Registers --hybrid-cpu-pipeline.
+/// Registers --hybrid-cpu-pipeline and --hybrid-gpu-pipeline.
 void registerHybridPipelines();
 
 } // namespace mlir::hybrid

@@ -142,19 +142,38 @@ struct Scalar {
   }
 
   /// An f32 scratch vector of dimension `dim` of `like`'s elements, for
-  /// `body`, which runs inside the op's loops (`ivs[0]` is the outermost's
-  /// induction variable). The vector is allocated once around that loop
-  /// nest, on the heap: an alloca in a loop body would grow the stack on
-  /// every iteration once lowered to LLVM, and upstream canonicalization
-  /// may move allocas out of an `alloca_scope` into the loop body.
+  /// `body`, which runs inside the op's loops (`ivs` their induction
+  /// variables, outermost first). The vector is allocated once per
+  /// iteration of the parallel loops: around the outermost sequential
+  /// (`scf.for`) loop of the nest, or, without one, in the innermost
+  /// loop's body. It is a heap buffer: an alloca in a loop body would grow
+  /// the stack on every iteration once lowered to LLVM, and upstream
+  /// canonicalization may move allocas out of an `alloca_scope` into the
+  /// loop body. (The GPU pipeline makes such buffers thread-private.)
   void withScratch(ValueRange ivs, Value like, int64_t dim,
                    function_ref<void(Scalar &, Value)> body) {
     auto type = MemRefType::get({ShapedType::kDynamic}, b.getF32Type());
-    Operation *outer = cast<BlockArgument>(ivs[0]).getOwner()->getParentOp();
-    OpBuilder around(outer);
+    Operation *sequential = nullptr;
+    for (Value iv : ivs) {
+      Operation *owner = cast<BlockArgument>(iv).getOwner()->getParentOp();
+      if (isa<scf::ForOp>(owner)) {
+        sequential = owner;
+        break;
+      }
+    }
+    OpBuilder around(b.getContext());
+    Operation *deallocBefore;
+    if (sequential) {
+      around.setInsertionPoint(sequential);
+      deallocBefore = sequential->getNextNode();
+    } else {
+      Block *inner = cast<BlockArgument>(ivs.back()).getOwner();
+      around.setInsertionPointToStart(inner);
+      deallocBefore = inner->getTerminator();
+    }
     Value n = memref::DimOp::create(around, loc, like, dim);
     Value scratch = memref::AllocOp::create(around, loc, type, ValueRange{n});
-    around.setInsertionPointAfter(outer);
+    around.setInsertionPoint(deallocBefore);
     memref::DeallocOp::create(around, loc, scratch);
     body(*this, scratch);
   }

@@ -194,6 +194,10 @@ struct HybridChunkPass : hybrid::impl::HybridChunkBase<HybridChunkPass> {
       return;
     SmallVector<RecurrenceOpInterface> ops;
     getOperation()->walk([&](RecurrenceOpInterface op) {
+      // Chunks carry tensors; the memref form is left alone.
+      if (!cast<DestinationStyleOpInterface>(op.getOperation())
+               .hasPureTensorSemantics())
+        return;
       // Chunks of an earlier run are not split again.
       if (op->getParentOfType<scf::ForOp>() &&
           op->hasAttr("hybrid.chunk"))

@@ -36,10 +36,11 @@ bool lowersToMemcpy(Type type) {
 struct HybridExpandStridedCopiesPass
     : hybrid::impl::HybridExpandStridedCopiesBase<
           HybridExpandStridedCopiesPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<memref::CopyOp> copies;
     getOperation()->walk([&](memref::CopyOp copy) {
-      if (!lowersToMemcpy(copy.getSource().getType()) ||
+      if (all || !lowersToMemcpy(copy.getSource().getType()) ||
           !lowersToMemcpy(copy.getTarget().getType()))
         copies.push_back(copy);
     });

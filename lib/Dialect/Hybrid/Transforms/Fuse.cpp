@@ -228,6 +228,8 @@ struct FuseScanDiscretisation : OpRewritePattern<SsmScanOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SsmScanOp scan,
                                 PatternRewriter &rw) const override {
+    if (!scan.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(scan, "memref form");
     if (scan.getDeltaSoftplus() || scan.getDeltaBias())
       return rw.notifyMatchFailure(scan, "already discretised in the op");
     auto generic = scan.getDelta().getDefiningOp<linalg::GenericOp>();
@@ -263,6 +265,8 @@ struct FuseScanDeltaBias : OpRewritePattern<SsmScanOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SsmScanOp scan,
                                 PatternRewriter &rw) const override {
+    if (!scan.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(scan, "memref form");
     if (scan.getDeltaBias())
       return rw.notifyMatchFailure(scan, "has a delta bias already");
     auto generic = scan.getDelta().getDefiningOp<linalg::GenericOp>();
@@ -327,6 +331,8 @@ struct FuseScanSkip : OpRewritePattern<SsmScanOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SsmScanOp scan,
                                 PatternRewriter &rw) const override {
+    if (!scan.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(scan, "memref form");
     if (scan.getD() || scan.getZ())
       return rw.notifyMatchFailure(scan, "has a skip or a gate already");
     auto [generic, body] = soleElementwiseUser(scan.getY());
@@ -346,6 +352,8 @@ struct FuseScanGate : OpRewritePattern<SsmScanOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(SsmScanOp scan,
                                 PatternRewriter &rw) const override {
+    if (!scan.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(scan, "memref form");
     if (scan.getZ())
       return rw.notifyMatchFailure(scan, "has a gate already");
     auto [generic, body] = soleElementwiseUser(scan.getY());
@@ -389,6 +397,8 @@ struct FuseConvActivation : OpRewritePattern<CausalConv1dOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(CausalConv1dOp conv,
                                 PatternRewriter &rw) const override {
+    if (!conv.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(conv, "memref form");
     if (conv.getActivation() != Activation::none)
       return rw.notifyMatchFailure(conv, "has an activation already");
     auto [generic, body] = soleElementwiseUser(conv.getY());
@@ -425,6 +435,8 @@ struct FuseLruGates : OpRewritePattern<RgLruOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(RgLruOp lru,
                                 PatternRewriter &rw) const override {
+    if (!lru.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(lru, "memref form");
     if (!lru.getLogA())
       return rw.notifyMatchFailure(lru, "already in the gated form");
     auto xGen = lru.getX().getDefiningOp<linalg::GenericOp>();
@@ -500,6 +512,8 @@ struct FuseDeltaBetaSigmoid : OpRewritePattern<DeltaRuleOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DeltaRuleOp op,
                                 PatternRewriter &rw) const override {
+    if (!op.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(op, "memref form");
     if (op.getBetaSigmoid())
       return rw.notifyMatchFailure(op, "applies beta's sigmoid already");
     auto generic = op.getBeta().getDefiningOp<linalg::GenericOp>();
@@ -523,6 +537,8 @@ struct FuseDeltaDecay : OpRewritePattern<DeltaRuleOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DeltaRuleOp op,
                                 PatternRewriter &rw) const override {
+    if (!op.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(op, "memref form");
     if (!op.getLogDecay() || op.getDecayALog())
       return rw.notifyMatchFailure(op, "no raw decay to activate");
     auto generic = op.getLogDecay().getDefiningOp<linalg::GenericOp>();
@@ -710,6 +726,8 @@ struct FuseDeltaQkL2Norm : OpRewritePattern<DeltaRuleOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(DeltaRuleOp op,
                                 PatternRewriter &rw) const override {
+    if (!op.hasPureTensorSemantics())
+      return rw.notifyMatchFailure(op, "memref form");
     if (op.getQkL2norm())
       return rw.notifyMatchFailure(op, "normalises q and k already");
     Value q = matchL2Normalized(op.getQ(), op);

@@ -14,6 +14,7 @@
 #include "hybrid/Dialect/Hybrid/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -31,8 +32,43 @@ using namespace mlir;
 
 namespace {
 
+/// The op's leading parallel loops as one scf.parallel, the rest as
+/// scf.for inside it, around its scalar implementation.
+LogicalResult lowerToParallelLoops(RewriterBase &rewriter, TilingInterface op) {
+  Location loc = op.getLoc();
+  SmallVector<Range> domain = op.getIterationDomain(rewriter);
+  SmallVector<utils::IteratorType> iterators = op.getLoopIteratorTypes();
+  size_t numParallel = 0;
+  while (numParallel < iterators.size() &&
+         iterators[numParallel] == utils::IteratorType::parallel)
+    ++numParallel;
+  auto bound = [&](OpFoldResult f) {
+    return getValueOrCreateConstantIndexOp(rewriter, loc, f);
+  };
+  SmallVector<Value> ivs;
+  if (numParallel > 0) {
+    SmallVector<Value> lbs, ubs, steps;
+    for (const Range &r : ArrayRef<Range>(domain).take_front(numParallel)) {
+      lbs.push_back(bound(r.offset));
+      ubs.push_back(bound(r.size));
+      steps.push_back(bound(r.stride));
+    }
+    auto parallel = scf::ParallelOp::create(rewriter, loc, lbs, ubs, steps);
+    llvm::append_range(ivs, parallel.getInductionVars());
+    rewriter.setInsertionPoint(parallel.getBody()->getTerminator());
+  }
+  for (const Range &r : ArrayRef<Range>(domain).drop_front(numParallel)) {
+    auto loop = scf::ForOp::create(rewriter, loc, bound(r.offset),
+                                   bound(r.size), bound(r.stride));
+    ivs.push_back(loop.getInductionVar());
+    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+  return op.generateScalarImplementation(rewriter, loc, ivs);
+}
+
 struct HybridLowerToLoopsPass
     : hybrid::impl::HybridLowerToLoopsBase<HybridLowerToLoopsPass> {
+  using Base::Base;
   void runOnOperation() override {
     SmallVector<TilingInterface> ops;
     getOperation()->walk([&](TilingInterface op) {
@@ -44,7 +80,11 @@ struct HybridLowerToLoopsPass
     IRRewriter rewriter(&getContext());
     for (TilingInterface op : ops) {
       rewriter.setInsertionPoint(op);
-      if (failed(scf::lowerToLoopsUsingSCFForOp(rewriter, op))) {
+      LogicalResult lowered =
+          parallelLoops
+              ? lowerToParallelLoops(rewriter, op)
+              : LogicalResult(scf::lowerToLoopsUsingSCFForOp(rewriter, op));
+      if (failed(lowered)) {
         op->emitOpError("could not be lowered to scalar loops");
         return signalPassFailure();
       }

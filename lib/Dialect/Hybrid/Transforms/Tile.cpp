@@ -289,6 +289,11 @@ struct HybridTilePass : hybrid::impl::HybridTileBase<HybridTilePass> {
     getOperation()->walk([&](TilingInterface op) {
       if (!isa<HybridDialect>(op->getDialect()))
         return;
+      // The memref form is tiled where it is lowered (not with scf.forall
+      // over tensors).
+      if (auto dps = dyn_cast<DestinationStyleOpInterface>(op.getOperation());
+          dps && !dps.hasPureTensorSemantics())
+        return;
       // Already a tile (this pass ran before, or the IR came tiled).
       if (op->getParentOfType<scf::ForallOp>())
         return;

@@ -66,8 +66,62 @@ def HybridExpandStridedCopies : Pass<"hybrid-expand-strided-copies"> {
     linalg.copy ins(%tile : memref<4x8xf32>)
                 outs(%slice : memref<4x8xf32, strided<[64, 1], offset: ?>>)
     ```
+
+    With `all`, every copy becomes a `linalg.copy` (the GPU pipeline maps
+    them to threads like every other loop).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let options = [
+    Option<"all", "all", "bool", /*default=*/"false",
+           "Expand every memref.copy, contiguous ones included">
+  ];
+}
+
+def HybridGpuTileParallelLoops
+    : Pass<"hybrid-gpu-tile-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Split each outermost scf.parallel into GPU blocks and threads";
+  let description = [{
+    Tiles the last dimension of every outermost `scf.parallel` by
+    `block-size` (upstream `scf::tileParallelLoop`, static inner bounds
+    guarded by `scf.if`), so `gpu-map-parallel-loops` maps the outer loop to
+    blocks and the inner one to the threads of a block. The last dimension
+    is the one with consecutive memory: channels of a scan, value rows of a
+    matrix state, queries of attention, output features of a projection.
+    A recurrence's time loop stays inside its thread.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Threads per block along the last parallel dimension">
+  ];
+}
+
+def HybridGpuMemory : Pass<"hybrid-gpu-memory", "::mlir::ModuleOp"> {
+  let summary = "Place the buffers of a mapped program on the GPU";
+  let description = [{
+    Runs after the parallel loops became `gpu.launch` ops. A model function
+    of the GPU target takes device buffers (weights uploaded once,
+    activations and states in device memory), so:
+
+    * inside a kernel, a `memref.alloc` of static size (a thread's state
+      tile or scratch vector) becomes a thread-private `memref.alloca` and
+      its `memref.dealloc` goes; a dynamically sized one is an error, since
+      a kernel cannot allocate device memory;
+    * on the host side, `memref.alloc`/`memref.dealloc` become
+      `gpu.alloc`/`gpu.dealloc` (device memory), and a `memref.copy`
+      between contiguous buffers a `gpu.memcpy` (device to device); a
+      strided copy left on the host is an error (run
+      `hybrid-expand-strided-copies{all}` before mapping).
+
+    A `memref.load` or `memref.store` left on the host (a loop that was not
+    mapped) is an error: the host cannot read device memory.
+
+    `gpu-async-region` then makes them asynchronous on the kernels' stream.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
 }
 
 def HybridProtectArguments
@@ -292,7 +346,17 @@ def HybridLowerToLoops : Pass<"hybrid-lower-to-loops", "::mlir::func::FuncOp"> {
 
     Tensor-form ops are left alone (bufferize first); a `gated_parallel`
     must have been expanded before bufferization.
+
+    With `parallel-loops`, the op's leading parallel loops become one
+    multi-dimensional `scf.parallel` (the sequential ones stay `scf.for`
+    inside it), so a GPU mapping gives each (batch, channel) or (batch,
+    head, value row) its own thread with the time loop inside.
   }];
+  let options = [
+    Option<"parallelLoops", "parallel-loops", "bool", /*default=*/"false",
+           "Emit the parallel loops of the iteration domain as one "
+           "scf.parallel (for GPU mapping) instead of scf.for">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::math::MathDialect",
