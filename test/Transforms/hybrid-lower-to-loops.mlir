@@ -1,4 +1,22 @@
 // RUN: hybrid-opt %s --hybrid-lower-to-loops --canonicalize --cse -split-input-file | FileCheck %s
+// RUN: hybrid-opt %s --hybrid-lower-to-loops=parallel-loops=true --canonicalize --cse -split-input-file | FileCheck %s --check-prefix=PAR
+
+// With parallel-loops, the leading parallel loops of the domain are one
+// scf.parallel (a GPU thread each), the time loop an scf.for inside it, and
+// a scratch vector is per iteration of the parallel loop.
+// PAR-LABEL: func.func @ssm_scan
+// PAR: scf.parallel (%[[B:.*]], %[[C:.*]]) = (%c0, %c0) to (%c2, %c8) step (%c1, %c1) {
+// PAR:   scf.for %[[T:.*]] = %c0 to
+// PAR:     memref.store %{{.*}}, %{{.*}}[%[[B]], %[[C]], %{{.*}}] : memref<2x8x4xf32>
+// PAR-LABEL: func.func @gru
+// PAR: scf.parallel (%[[GB:.*]]) = (%c0) to (%c2) step (%c1) {
+// PAR:   %[[NEW:.*]] = memref.alloc() : memref<4xf32>
+// PAR:   scf.for
+// PAR:   memref.dealloc %[[NEW]]
+// PAR:   scf.reduce
+// PAR-LABEL: func.func @rms_norm
+// PAR: scf.parallel (%{{.*}}) = (%c0) to (%c3) step (%c1) {
+// PAR:   scf.for %{{.*}} = %c0 to %c8
 
 // ssm_scan: loops (batch, channel, time), time innermost; the state slice
 // [b, c, :] is read and written in place in the initial state's buffer,
