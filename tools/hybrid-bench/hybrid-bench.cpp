@@ -287,7 +287,9 @@ void benchSsm(int64_t b, int64_t t, int64_t d, int64_t n) {
 /// delta rule, H heads of K x K states, over T positions. `step` benchmarks
 /// a single-token step from an initial state (T must be 1): GB/s count the
 /// state read and written once.
-enum class Matrix { rwkv6, rwkv7, delta, gatedDelta };
+/// gatedDeltaL2: Gated DeltaNet normalising q and k in the op (qk_l2norm,
+/// what hybrid-fuse makes of the frontend's l2norm), on raw q, k.
+enum class Matrix { rwkv6, rwkv7, delta, gatedDelta, gatedDeltaL2 };
 
 void benchMatrix(Matrix kind, int64_t t, int64_t h, int64_t k, bool step) {
   std::mt19937 rng(2 + int(kind));
@@ -313,10 +315,13 @@ void benchMatrix(Matrix kind, int64_t t, int64_t h, int64_t k, bool step) {
     break;
   case Matrix::delta:
   case Matrix::gatedDelta:
-    name = kind == Matrix::delta ? "delta_rule" : "delta_rule_gated";
+  case Matrix::gatedDeltaL2:
+    name = kind == Matrix::delta        ? "delta_rule"
+           : kind == Matrix::gatedDelta ? "delta_rule_gated"
+                                        : "delta_rule_gated_qk_l2norm";
     in = {random({1, t, h, k}, rng, -0.1, 0.1), random({1, t, h, k}, rng, -0.1, 0.1),
           random({1, t, h, k}, rng, -1, 1), random({1, t, h}, rng, 0, 1)};
-    if (kind == Matrix::gatedDelta)
+    if (kind != Matrix::delta)
       in.push_back(random({1, t, h}, rng, -0.5, 0));
     perElement = kind == Matrix::delta ? 6 : 7;
     break;
@@ -342,8 +347,12 @@ void benchMatrix(Matrix kind, int64_t t, int64_t h, int64_t k, bool step) {
       op = DeltaRuleOp::create(bb, l, v[0], v[1], v[2], v[3], Value(), init);
       break;
     case Matrix::gatedDelta:
-      op = DeltaRuleOp::create(bb, l, v[0], v[1], v[2], v[3], v[4], init);
+    case Matrix::gatedDeltaL2: {
+      auto delta = DeltaRuleOp::create(bb, l, v[0], v[1], v[2], v[3], v[4], init);
+      delta.setQkL2norm(kind == Matrix::gatedDeltaL2);
+      op = delta;
       break;
+    }
     }
     return SmallVector<Value>(op->getResults());
   };
@@ -552,7 +561,7 @@ int main(int argc, char **argv) {
         benchSsm(b, t, 1536, 16);
     for (int64_t t : {1024, 4096})
       for (Matrix m : {Matrix::rwkv6, Matrix::rwkv7, Matrix::delta,
-                       Matrix::gatedDelta})
+                       Matrix::gatedDelta, Matrix::gatedDeltaL2})
         benchMatrix(m, t, 32, 64, false);
     for (Matrix m :
          {Matrix::rwkv6, Matrix::rwkv7, Matrix::delta, Matrix::gatedDelta})
