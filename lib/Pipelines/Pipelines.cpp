@@ -119,10 +119,10 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
-  // The memref form of the hybrid ops (scalar-loops) -> scalar loops, whose
-  // scratch buffers come with their own deallocations.
-  if (options.scalarLoops)
-    pm.addNestedPass<func::FuncOp>(createHybridLowerToLoops());
+  // The memref form of the hybrid ops (all of them with scalar-loops; else
+  // those written in memref form) -> scalar loops, whose scratch buffers
+  // come with their own deallocations.
+  pm.addNestedPass<func::FuncOp>(createHybridLowerToLoops());
   // Deallocation clones a buffer a function returns but does not own (a
   // private layer function's state argument, updated in place): clone ->
   // alloc + copy.

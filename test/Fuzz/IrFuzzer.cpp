@@ -6,8 +6,9 @@
 //
 // Bytes as MLIR source (what hybrid-opt and hybrid-compile FILE.mlir read):
 // the parser, the hybrid verifiers, then, for programs made only of
-// functions and hybrid ops with small static sizes, convert-hybrid-to-scf
-// and the whole CPU pipeline down to the LLVM dialect. Passes may refuse IR
+// functions and hybrid ops with small static sizes, convert-hybrid-to-scf,
+// the CPU pipeline through the ops' memref forms and scalar loops
+// (scalar-loops), and the whole CPU pipeline down to the LLVM dialect. Passes may refuse IR
 // with a diagnostic; a crash or a sanitizer report is a finding.
 //
 //===----------------------------------------------------------------------===//
@@ -73,6 +74,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     OwningOpRef<ModuleOp> copy = module->clone();
     PassManager pm(&ctx);
     pm.addPass(hybrid::createConvertHybridToSCF());
+    (void)pm.run(*copy);
+  }
+  {
+    // The memref forms' path: one-shot bufferization through the ops'
+    // models, then their scalar implementations (hybrid-lower-to-loops).
+    OwningOpRef<ModuleOp> copy = module->clone();
+    PassManager pm(&ctx);
+    hybrid::CPUPipelineOptions options;
+    options.openmp = false;
+    options.scalarLoops = true;
+    hybrid::buildHybridCPUPipeline(pm, options);
     (void)pm.run(*copy);
   }
   PassManager pm(&ctx);

@@ -47,6 +47,9 @@ def ConvertHybridToSCF : Pass<"convert-hybrid-to-scf"> {
     Every state is f32; bf16/f16 activations are extended on load and
     truncated on store. Feature sizes that size vectors (d_state, key and
     value widths, head widths) must be static.
+
+    Ops in memref form are left alone (`hybrid-lower-to-loops` lowers
+    them after bufferization).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -64,11 +64,6 @@ LogicalResult checkLowerable(Operation *op) {
                              << " must be static (it sizes the vector "
                                 "registers that hold the state)";
   };
-  if (auto dps = dyn_cast<DestinationStyleOpInterface>(op);
-      dps && !dps.hasPureTensorSemantics())
-    return op->emitOpError()
-           << "is in memref form: convert-hybrid-to-scf lowers the tensor "
-              "form (hybrid-lower-to-loops lowers the memref form)";
   return TypeSwitch<Operation *, LogicalResult>(op)
       .Case<SsmScanOp>([&](SsmScanOp o) {
         return requireStatic(o.getA(), 1, "d_state (dimension 1 of 'A')");
@@ -150,7 +145,11 @@ struct ConvertHybridToSCFPass
                                 "row-tile and query-lanes must be positive");
       return signalPassFailure();
     }
+    // The memref form is hybrid-lower-to-loops' (after bufferization).
     auto selected = [&](Operation *op) {
+      auto dps = dyn_cast<DestinationStyleOpInterface>(op);
+      if (dps && !dps.hasPureTensorSemantics())
+        return false;
       return op->getDialect() && isa<HybridDialect>(op->getDialect()) &&
              (opNames.empty() ||
               llvm::is_contained(opNames, op->getName().getStringRef()) ||
