@@ -37,6 +37,25 @@
 using namespace mlir;
 using namespace mlir::hybrid;
 
+/// Tensors -> buffers, shared by the CPU and GPU pipelines. A tile's output
+/// is written straight into its slice of the whole output (no temporary per
+/// tile). A caller's inputs are never written: a recurrence whose initial
+/// state is an argument writes its final state elsewhere. hybrid-chunk
+/// carries states through scf.for, where a chunk's final state may be a
+/// fresh buffer.
+static void addBufferization(OpPassManager &pm) {
+  pm.addPass(createHybridProtectArguments());
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  bufferize.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+}
+
 void mlir::hybrid::buildHybridLevelPipeline(OpPassManager &pm,
                                             const CPUPipelineOptions &options) {
   if (options.fuse) {
@@ -103,22 +122,8 @@ void mlir::hybrid::buildHybridCPUPipeline(OpPassManager &pm,
     pm.addPass(createCSEPass());
   }
 
-  // Tensors -> buffers. A tile's output is written straight into its slice
-  // of the whole output (no temporary per tile).
-  // A caller's inputs are never written: a recurrence whose initial state
-  // is an argument writes its final state elsewhere.
-  pm.addPass(createHybridProtectArguments());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  // hybrid-chunk carries states through scf.for; a chunk's lowering writes
-  // its final state into a fresh buffer.
-  bufferize.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // Tensors -> buffers (hybrid ops still there take their memref form).
+  addBufferization(pm);
   // The memref form of the hybrid ops (all of them with scalar-loops; else
   // those written in memref form) -> scalar loops, whose scratch buffers
   // come with their own deallocations.
@@ -229,16 +234,7 @@ mlir::hybrid::buildHybridGPUPipeline(OpPassManager &pm,
   expand.opNames = {"hybrid.gated_parallel"};
   pm.addPass(createConvertHybridToSCF(expand));
   // Tensors -> buffers: the hybrid ops in their memref form.
-  pm.addPass(createHybridProtectArguments());
-  pm.addPass(bufferization::createEmptyTensorEliminationPass());
-  bufferization::OneShotBufferizePassOptions bufferize;
-  bufferize.bufferizeFunctionBoundaries = true;
-  bufferize.functionBoundaryTypeConversion =
-      bufferization::LayoutMapOption::IdentityLayoutMap;
-  bufferize.allowReturnAllocsFromLoops = true;
-  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  addBufferization(pm);
   pm.addPass(createConvertBufferizationToMemRefPass());
   // Loops: each op's parallel loops one scf.parallel (a thread per state
   // slice, the time loop inside), every copy and linalg op parallel loops.
